@@ -1,0 +1,34 @@
+# The two commands of the README, plus the benchmarks. Each bootstraps .venv when missing.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test lint bench check clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test,dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/waypost check examples/demo-force
+	$(VENV)/bin/waypost serve examples/demo-force
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check dsl forms workflows renderers engine
+	$(PY) -m mypy
+
+test: lint
+	$(PY) -m pytest
+
+check: $(STAMP)
+	$(VENV)/bin/waypost check examples/demo-force
+
+bench: $(STAMP)
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,3 @@
+"""Waypost engine package."""
+
+__all__: list[str] = []

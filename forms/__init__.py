@@ -1,0 +1,3 @@
+"""Waypost forms package."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Waypost renderers package."""
+
+__all__: list[str] = []

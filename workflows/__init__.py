@@ -1,0 +1,3 @@
+"""Waypost workflows package."""
+
+__all__: list[str] = []
