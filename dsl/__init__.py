@@ -1,13 +1,21 @@
 """The Waypost definition language: positioned YAML, typed expressions, diagnostics."""
 
+from dsl._env import Env
 from dsl._errors import DefinitionError, Diagnostic, Diagnostics, Severity, did_you_mean
+from dsl._expression import CompiledExpression, compile_expression
+from dsl._library import default_library
+from dsl._parser import parse_expression
 from dsl._source import Position, Source
+from dsl._template import CompiledTemplate, compile_template
 from dsl._yaml import YMap, YNode, YScalar, YSeq, load_yaml, node_at
 
 __all__ = [
+    "CompiledExpression",
+    "CompiledTemplate",
     "DefinitionError",
     "Diagnostic",
     "Diagnostics",
+    "Env",
     "Position",
     "Severity",
     "Source",
@@ -15,7 +23,11 @@ __all__ = [
     "YNode",
     "YScalar",
     "YSeq",
+    "compile_expression",
+    "compile_template",
+    "default_library",
     "did_you_mean",
     "load_yaml",
     "node_at",
+    "parse_expression",
 ]

@@ -44,7 +44,8 @@ class Diagnostic:
         head = f"{pos}: " if pos is not None else ""
         out = [f"{head}{self.severity.value}: {self.message}"]
         if pos is not None and pos.source is not None:
-            text = pos.source.line(pos.line)
+            # A tab would push the echoed text right of the spaces before the caret.
+            text = pos.source.line(pos.line).replace("\t", " ")
             if text.strip():
                 width = 1
                 if pos.end_column is not None and pos.end_line in (None, pos.line):
@@ -94,8 +95,8 @@ class DefinitionError(ValueError):
 class Diagnostics:
     """A collector that lets a loader keep going after a problem and report all of them at once.
 
-    Use :meth:`error` for a new problem and :meth:`capture` around work that may raise
-    :class:`DefinitionError`; call :meth:`raise_if_errors` at the end.
+    Use :meth:`error` for a new problem and :meth:`absorb` for a :class:`DefinitionError` caught
+    from nested work; call :meth:`raise_if_errors` at the end.
     """
 
     def __init__(self) -> None:

@@ -44,7 +44,7 @@ class Type:
     def __str__(self) -> str:
         if self.kind is Kind.LIST:
             return f"list of {self.item}"
-        return self.kind.value
+        return str(self.kind.value)
 
     @property
     def is_list(self) -> bool:
@@ -146,7 +146,7 @@ class Scope:
     def push(self, frame: RecordType, name: str = "") -> Scope:
         """A new scope with ``frame`` innermost."""
         names = self.frame_names + ("",) * (len(self.frames) - len(self.frame_names))
-        return Scope(self.frames + (frame,), names + (name,))
+        return Scope((*self.frames, frame), (*names, name))
 
     def lookup(self, name: str) -> tuple[int, Symbol] | None:
         """Find ``name``, innermost frame first: (frame index, symbol), or None."""

@@ -39,28 +39,65 @@ class YScalar:
     def position_at(self, offset: int) -> Position:
         """The source position of character ``offset`` of this scalar's text.
 
-        Exact for plain and quoted scalars on one line (the usual home of an expression) and for
-        literal block scalars; for folded or multi-line flow scalars it falls back to the
-        scalar's start, which is still the right line for the author to look at.
+        Exact for plain and quoted scalars on one line (the usual home of an expression), counting
+        quote doubling and backslash escapes as written, and for literal block scalars; for
+        folded or multi-line flow scalars it falls back to the scalar's start, which is still the
+        right line for the author to look at.
         """
         pos = self.pos
         text = self.raw
+        source = pos.source
         if self.style in (None, "'", '"'):
-            if "\n" in text[:offset]:
-                return pos
-            if self.style is not None and ("\\" in text[:offset] or "''" in text[:offset]):
-                return pos
-            shift = 1 if self.style is not None else 0
-            return Position(pos.source, pos.line, pos.column + shift + offset)
-        if self.style == "|" and pos.source is not None:
+            if source is None:
+                if "\n" in text[:offset]:
+                    return pos
+                shift = 1 if self.style is not None else 0
+                return Position(None, pos.line, pos.column + shift + offset)
+            column = _flow_column(source.line(pos.line), pos.column - 1, self.style, text[:offset])
+            return pos if column is None else Position(source, pos.line, column)
+        if self.style == "|" and source is not None:
             before = text[:offset]
             line_index = before.count("\n")
             col_in_line = offset - (before.rfind("\n") + 1)
             line_no = pos.line + 1 + line_index
-            src_line = pos.source.line(line_no)
-            indent = len(src_line) - len(src_line.lstrip(" "))
-            return Position(pos.source, line_no, indent + 1 + col_in_line)
+            src_line = source.line(line_no)
+            # A content line is the block's indentation followed by the value's line (which keeps
+            # any extra indentation of its own).
+            value_line = text.split("\n")[line_index]
+            if not src_line.endswith(value_line):
+                return pos
+            return Position(source, line_no, len(src_line) - len(value_line) + 1 + col_in_line)
         return pos
+
+
+def _flow_column(line: str, start: int, style: str | None, prefix: str) -> int | None:
+    """The 1-based column on ``line`` just after the written form of ``prefix``.
+
+    ``start`` is the 0-based index where the scalar starts (its opening quote, if quoted). Returns
+    None when the prefix is not written on this line (a folded or multi-line scalar).
+    """
+    if style is None:
+        return start + 1 + len(prefix) if line.startswith(prefix, start) else None
+    index = start + 1
+    for char in prefix:
+        if index >= len(line):
+            return None
+        if style == "'":
+            if line.startswith("''", index) and char == "'":
+                index += 2
+            elif line[index] == char and char != "'":
+                index += 1
+            else:
+                return None
+        elif line[index] == "\\":
+            if index + 1 >= len(line):
+                return None  # an escaped line break: the text goes on on the next line
+            index += {"x": 4, "u": 6, "U": 10}.get(line[index + 1 : index + 2], 2)
+        elif line[index] == char and char != '"':
+            index += 1
+        else:
+            return None
+    return index + 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,12 +194,13 @@ _YAML_HINTS: tuple[tuple[str, str, str], ...] = (
         "write 'key: value'; a text value that spans lines must be quoted or use '|'",
     ),
     (
-        "did not find expected key",
+        # PyYAML's wording (not libyaml's "did not find expected key"); matched with the context.
+        "while parsing a block mapping: expected <block end>, but found '<block",
         "the indentation does not line up with the mapping it belongs to",
         "keys of one mapping must start in the same column",
     ),
     (
-        "did not find expected '-' indicator",
+        "while parsing a block collection: expected <block end>",
         "a list item is not indented like its siblings",
         "every '- ' item of one list must start in the same column",
     ),
@@ -173,6 +211,11 @@ _YAML_HINTS: tuple[tuple[str, str, str], ...] = (
     ),
     (
         "found unexpected end of stream",
+        "the file ends inside a quoted value or a bracket",
+        "check that every quote and bracket is closed",
+    ),
+    (
+        "but got '<stream end>'",
         "the file ends inside a quoted value or a bracket",
         "check that every quote and bracket is closed",
     ),
@@ -190,47 +233,143 @@ _YAML_HINTS: tuple[tuple[str, str, str], ...] = (
 
 
 def _yaml_error(source: Source, exc: yaml.YAMLError) -> DefinitionError:
+    if isinstance(exc, yaml.reader.ReaderError):
+        # Raised before scanning, for a non-printable character; it has an offset, not a mark.
+        before = source.text[: exc.position]
+        line, column = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        message = f"invalid YAML: the non-printable character #x{exc.character:04x} is not allowed"
+        tip = "remove it; YAML files hold printable text only"
+        return DefinitionError.at(Position(source, line, column), message, tip, code="yaml")
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     problem = getattr(exc, "problem", None) or str(exc)
+    if "stream end" in problem or "end of stream" in problem:
+        # Point at the quote or bracket left open, not at the end of the file.
+        mark = getattr(exc, "context_mark", None) or mark
     pos = Position(source, mark.line + 1, mark.column + 1) if mark is not None else Position(source, 1, 1)
     message, hint = f"invalid YAML: {problem}", None
     for needle, nicer, tip in _YAML_HINTS:
-        if needle in problem:
+        if needle in f"{getattr(exc, 'context', None)}: {problem}":
             message, hint = f"invalid YAML: {nicer}", tip
             break
     return DefinitionError([Diagnostic(message, pos, hint, code="yaml")])
 
 
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_PLAIN_TAGS: dict[type[yaml.Node], str] = {
+    yaml.SequenceNode: "tag:yaml.org,2002:seq",
+    yaml.MappingNode: "tag:yaml.org,2002:map",
+}
+# Aliases may repeat a subtree many times ("billion laughs"); cap the size of the expanded tree.
+MAX_VALUES = 1_000_000
+
+
+def _own_keys(root: yaml.Node) -> dict[int, set[int]]:
+    """Per mapping node, the ids of the keys written in it (recorded before merges rewrite them)."""
+    own: dict[int, set[int]] = {}
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            own[id(node)] = {id(k) for k, _ in node.value if k.tag != _MERGE_TAG}
+            stack.extend(n for pair in node.value for n in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return own
+
+
 class _Builder:
-    def __init__(self, source: Source, loader: yaml.SafeLoader) -> None:
+    def __init__(self, source: Source, loader: yaml.SafeLoader, root: yaml.Node) -> None:
         self.source = source
         self.loader = loader
         self.problems: list[Diagnostic] = []
+        self.own = _own_keys(root)
+        # One YNode per composed node: an alias shares its anchor's (immutable) node, so building
+        # is linear in the text; sizes count the values the expanded document holds.
+        self.built: dict[int, tuple[YNode, int]] = {}
+        self.building: set[int] = set()
 
     def pos(self, node: yaml.Node) -> Position:
         start, end = node.start_mark, node.end_mark
         return Position(self.source, start.line + 1, start.column + 1, end.line + 1, end.column + 1)
 
-    def build(self, node: yaml.Node) -> YNode:
+    def sized(self, node: yaml.Node) -> tuple[YNode, int]:
+        done = self.built.get(id(node))
+        if done is not None:
+            return done
+        if id(node) in self.building:
+            message = "an alias refers to the mapping or list that contains it"
+            raise DefinitionError.at(self.pos(node), message, "a value cannot contain itself", code="yaml")
+        self.building.add(id(node))
+        result = self.build_node(node)
+        self.building.discard(id(node))
+        if result[1] > MAX_VALUES:
+            message = f"aliases expand this document to more than {MAX_VALUES:,} values"
+            raise DefinitionError.at(self.pos(node), message, "use fewer nested aliases", code="yaml")
+        self.built[id(node)] = result
+        return result
+
+    def build_node(self, node: yaml.Node) -> tuple[YNode, int]:
         if isinstance(node, yaml.ScalarNode):
-            value = self.loader.construct_object(node, deep=True)
-            return YScalar(value, self.pos(node), node.style, node.value)
+            return self.build_scalar(node), 1
+        if _PLAIN_TAGS.get(type(node), node.tag) != node.tag:
+            # safe_load rejects python/... tags; the other collection tags (!!set, !!omap) build
+            # values no definition uses, so every tag on a mapping or list is refused.
+            raise DefinitionError.at(
+                self.pos(node),
+                f"unsupported YAML tag '{node.tag.replace('tag:yaml.org,2002:', '!!')}'",
+                "remove the tag: definitions use plain mappings, lists and values",
+                code="yaml",
+            )
         if isinstance(node, yaml.SequenceNode):
-            return YSeq(tuple(self.build(item) for item in node.value), self.pos(node))
+            items = [self.sized(item) for item in node.value]
+            seq = YSeq(tuple(item for item, _ in items), self.pos(node))
+            return seq, 1 + sum(size for _, size in items)
         if isinstance(node, yaml.MappingNode):
             return self.build_map(node)
         raise DefinitionError.at(self.pos(node), "unsupported YAML node")  # pragma: no cover
 
-    def build_map(self, node: yaml.MappingNode) -> YMap:
+    def build_scalar(self, node: yaml.ScalarNode) -> YScalar:
+        try:
+            value = self.loader.construct_object(node, deep=True)
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
+            # PyYAML's constructors raise plain Python errors for values its resolver matched
+            # but cannot build, such as the date 2024-02-30 or '!!int x'.
+            what = "date" if node.tag == "tag:yaml.org,2002:timestamp" else node.tag.rsplit(":", 1)[-1]
+            self.problems.append(
+                Diagnostic(
+                    f"invalid YAML: '{node.value}' is not a valid {what}",
+                    self.pos(node),
+                    "put the value in quotes to keep it as text",
+                    code="yaml",
+                )
+            )
+            value = node.value
+        if isinstance(value, str) and not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:  # a "\ud800" escape: no page or database could store it
+                message = "invalid YAML: an escape gives half of a surrogate pair, not a character"
+                self.problems.append(
+                    Diagnostic(message, self.pos(node), "check the '\\u' escapes", code="yaml")
+                )
+        return YScalar(value, self.pos(node), node.style, node.value)
+
+    def build_map(self, node: yaml.MappingNode) -> tuple[YMap, int]:
         self.loader.flatten_mapping(node)  # resolves '<<' merge keys like safe_load does
+        own = self.own.get(id(node), set())
         entries: dict[Any, tuple[YScalar, YNode]] = {}
+        merged: set[Any] = set()  # keys whose value came from a merge and may be overridden
+        size = 1
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 self.problems.append(
                     Diagnostic("a mapping key must be a plain value", self.pos(key_node), code="yaml")
                 )
                 continue
-            key = self.build(key_node)
+            key = self.sized(key_node)[0]
             if not isinstance(key, YScalar):  # pragma: no cover - guarded above
                 continue
             try:
@@ -238,7 +377,7 @@ class _Builder:
             except TypeError:
                 self.problems.append(Diagnostic("unhashable mapping key", key.pos, code="yaml"))
                 continue
-            if key.value in entries:
+            if key.value in entries and key.value not in merged:
                 first = entries[key.value][0].pos
                 self.problems.append(
                     Diagnostic(
@@ -249,8 +388,15 @@ class _Builder:
                     )
                 )
                 continue
-            entries[key.value] = (key, self.build(value_node))
-        return YMap(entries, self.pos(node))
+            # Like safe_load: keys written in the mapping override keys merged into it.
+            value, value_size = self.sized(value_node)
+            if id(key_node) in own:
+                merged.discard(key.value)
+            else:
+                merged.add(key.value)
+            entries[key.value] = (key, value)
+            size += 1 + value_size
+        return YMap(entries, self.pos(node)), size
 
 
 def load_yaml(text: str, name: str = "<string>") -> YNode:
@@ -260,19 +406,29 @@ def load_yaml(text: str, name: str = "<string>") -> YNode:
     an empty file or more than one document.
     """
     source = Source(name, text)
-    loader = yaml.SafeLoader(text)
+    loader: yaml.SafeLoader | None = None
     try:
+        loader = yaml.SafeLoader(text)  # inside the try: the reader rejects control characters
         root = loader.get_single_node()
         if root is None:
             raise DefinitionError.at(Position(source, 1, 1), "the file is empty", code="yaml")
-        builder = _Builder(source, loader)
-        result = builder.build(root)
+        builder = _Builder(source, loader, root)
+        result = builder.sized(root)[0]
     except yaml.YAMLError as exc:
         raise _yaml_error(source, exc) from None
     except RecursionError:
         raise DefinitionError.at(Position(source, 1, 1), "the document is nested too deeply") from None
+    except DefinitionError:
+        raise
+    except (ValueError, OverflowError):
+        # PyYAML's scanner lets chr() fail on an escape such as "\U00110000" (past U+10FFFF).
+        mark = loader.get_mark() if loader is not None else None
+        where = Position(source, mark.line + 1, mark.column + 1) if mark else Position(source, 1, 1)
+        message, tip = "invalid YAML: an escape is not a valid character", "check the '\\' escapes"
+        raise DefinitionError.at(where, message, tip, code="yaml") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if builder.problems:
         raise DefinitionError(builder.problems)
     return result
