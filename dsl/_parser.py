@@ -168,18 +168,11 @@ def _respan(node: Expr, start: int, end: int) -> Expr:
 
 
 def _string(start: int, end: int, text: str) -> Expr:
+    # A backslash before any other character is kept as written, so a regular expression such as
+    # '^\d+$' means what an author expects without doubling every backslash.
     body = text[1:-1]
-    bad = [m for m in _ESCAPE.finditer(body) if m.group(1) not in _ESCAPES]
-    if bad:
-        first = bad[0]
-        at = start + 1 + first.start()
-        return Invalid(
-            at,
-            at + 2,
-            f"unknown escape '\\{first.group(1)}' in text",
-            "the escapes are \\\\ \\' \\\" \\n and \\t; write a backslash as \\\\",
-        )
-    return Literal(start, end, _ESCAPE.sub(lambda m: _ESCAPES[m.group(1)], body), Kind.TEXT)
+    value = _ESCAPE.sub(lambda m: _ESCAPES.get(m.group(1), m.group(0)), body)
+    return Literal(start, end, value, Kind.TEXT)
 
 
 def _number(start: int, end: int, text: str) -> Expr:

@@ -203,6 +203,25 @@ def type_of_value(value: Any) -> Type:
     return Type(Kind.ANY)
 
 
+def field_names(fields: Mapping[str, Any]) -> set[str]:
+    """Every name declared in `fields`, members of groups and repeats included."""
+    names = set(fields)
+    for spec in fields.values():
+        if isinstance(spec, dict):
+            for members in spec.values():
+                names |= field_names(members)
+    return names
+
+
+_NOT_NAMES = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|@[\w:+\-.]*")
+
+
+def top_level_names(expr: str, fields: Mapping[str, Any]) -> set[str]:
+    """The top-level fields an expression names outside text and date literals (not as functions)."""
+    code = _NOT_NAMES.sub(" ", expr)
+    return {name for name in fields if re.search(rf"(?<![\w.]){name}\b(?!\s*\()", code)}
+
+
 def compile_case(case: dict[str, Any]) -> tuple[Any, RecordType]:
     """Compile a case's expression in a one-frame scope built from its `fields`."""
     expr = case["expr"]
@@ -242,7 +261,8 @@ def test_every_library_function_has_conformance_cases() -> None:
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=case_id(c)) for c in CASES if "expect" in c])
 def test_expression_value(case: dict[str, Any]) -> None:
-    """The expression compiles and evaluates to the expected value, with the expected type."""
+    """The expression compiles and evaluates to the expected value, with the expected type; its
+    uses_clock flag and references (the fields it names) are right and the IR is JSON."""
     compiled, frame = compile_case(case)
     answers = record_value(case.get("answers") or {}, frame)
     now = parse_datetime(case.get("now", DEFAULT_NOW))
@@ -252,6 +272,9 @@ def test_expression_value(case: dict[str, Any]) -> None:
     assert compiled.type.accepts(type_of_value(actual)), f"value {actual!r} is not a {compiled.type}"
     uses_clock = bool(re.search(r"(?<![\w.])(today|now)\s*\(", case["expr"]))
     assert compiled.uses_clock is uses_clock
+    declared = field_names(case.get("fields") or {})
+    assert compiled.references <= declared, compiled.references - declared
+    assert top_level_names(case["expr"], case.get("fields") or {}) <= compiled.references
     json.dumps(compiled.ir)  # the browser runtime receives the IR as JSON
 
 

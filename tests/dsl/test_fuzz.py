@@ -13,6 +13,7 @@ import datetime as dt
 import functools
 import json
 import os
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,12 +26,11 @@ from dsl._types import RecordType, Scope
 from forms import load_form
 from tests.dsl.test_conformance import record_type, type_of_value
 
-# 300 examples per test keeps this file under ~20 s; set WAYPOST_FUZZ_EXAMPLES for a longer hunt.
-FUZZ = settings(
-    max_examples=int(os.environ.get("WAYPOST_FUZZ_EXAMPLES", "300")),
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+# 300 examples per test (a fifth of that for whole forms, which load slowly) keeps this file under
+# 30 s; set WAYPOST_FUZZ_EXAMPLES for a longer hunt.
+EXAMPLES = int(os.environ.get("WAYPOST_FUZZ_EXAMPLES", "300"))
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FORM_FUZZ = settings(FUZZ, max_examples=max(EXAMPLES // 5, 10))
 LONDON = ZoneInfo("Europe/London")
 
 FIELDS: dict[str, Any] = {
@@ -168,6 +168,10 @@ RULES: dict[str, list[Rule]] = {
 }  # fmt: skip
 
 
+def _filler(form: str) -> Callable[[tuple[str, ...]], str]:
+    return lambda args: form.format(*args)
+
+
 @functools.cache
 def typed(kind: str, depth: int = 3) -> st.SearchStrategy[str]:
     """Expressions of type ``kind`` nested at most ``depth`` calls or operators deep."""
@@ -175,8 +179,7 @@ def typed(kind: str, depth: int = 3) -> st.SearchStrategy[str]:
     if depth == 0:
         return leaves
     rules = [
-        st.tuples(*(typed(k, depth - 1) for k in kinds)).map(lambda args, form=form: form.format(*args))
-        for form, kinds in RULES[kind]
+        st.tuples(*(typed(k, depth - 1) for k in kinds)).map(_filler(form)) for form, kinds in RULES[kind]
     ]
     return st.one_of(leaves, *rules)
 
@@ -484,7 +487,7 @@ def test_base_form_loads() -> None:
     assert "count_kids" in form.fields_by_id
 
 
-@FUZZ
+@FORM_FUZZ
 @given(st.data())
 def test_mutated_forms_only_raise_definition_errors(data: st.DataObject) -> None:
     """A valid form with keys deleted, values of the wrong type or random expressions put in loads or
@@ -492,14 +495,14 @@ def test_mutated_forms_only_raise_definition_errors(data: st.DataObject) -> None
     check_form(yaml.safe_dump(_mutate_form(data), allow_unicode=True, sort_keys=False))
 
 
-@FUZZ
+@FORM_FUZZ
 @given(DOCUMENTS)
 def test_arbitrary_documents_as_forms(document: Any) -> None:
     """Any YAML document given as a form raises a positioned DefinitionError (or loads)."""
     check_form(yaml.safe_dump(document, allow_unicode=True))
 
 
-@FUZZ
+@FORM_FUZZ
 @given(st.text(max_size=80))
 def test_arbitrary_text_as_form(text: str) -> None:
     """Any text given as a form raises a positioned DefinitionError (or loads)."""
