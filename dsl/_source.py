@@ -15,7 +15,7 @@ class Source:
     """A named text (usually a file) that positions point into."""
 
     name: str
-    text: str
+    text: str = field(repr=False)
     _lines: tuple[str, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
