@@ -6,10 +6,14 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: run test lint bench check clean
 
-$(STAMP): pyproject.toml
+EXAMPLE_PLUGIN := examples/plugins/waypost-pnc-check
+
+$(STAMP): pyproject.toml $(EXAMPLE_PLUGIN)/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --upgrade pip setuptools wheel
 	$(PY) -m pip install --quiet -e '.[test,dev]'
+	# The worked example plugin is installed through its entry point, as a force would install one.
+	$(PY) -m pip install --quiet --no-build-isolation -e $(EXAMPLE_PLUGIN)
 	touch $(STAMP)
 
 run: $(STAMP)
