@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from alembic.util import CommandError
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-
-from engine._database import Database, DatabaseURLError
+# SQLAlchemy and Alembic are imported inside the commands: every `waypost` run builds this
+# parser, and `waypost check` should not pay half a second to load a database stack it never uses.
+if TYPE_CHECKING:
+    from engine._database import Database
 
 __all__ = ["DEFAULT_DATABASE_URL", "add_database_option", "database_url", "register"]
 
@@ -66,6 +65,9 @@ def database_url(args: argparse.Namespace) -> str:
 
 
 def _shown(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:  # a URL this malformed is reported by Database itself
@@ -73,6 +75,9 @@ def _shown(url: str) -> str:
 
 
 def _missing_sqlite_file(url: str) -> str | None:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         parsed = make_url(url)
     except ArgumentError:  # reported by Database
@@ -115,6 +120,8 @@ def register(subparsers: Any) -> None:
 
 
 def _open(args: argparse.Namespace, command: str, err: TextIO) -> Database | None:
+    from engine._database import Database, DatabaseURLError
+
     url = database_url(args)
     try:
         return Database(url)
@@ -124,6 +131,8 @@ def _open(args: argparse.Namespace, command: str, err: TextIO) -> Database | Non
 
 
 def _failure(command: str, url: str, exc: Exception, err: TextIO) -> int:
+    from alembic.util import CommandError
+
     if isinstance(exc, CommandError):
         reason = (
             f"{exc}. The database was migrated by a newer version of Waypost than this one; "
@@ -138,6 +147,9 @@ def _failure(command: str, url: str, exc: Exception, err: TextIO) -> int:
 
 def run_upgrade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``waypost db upgrade [--database URL]``."""
+    from alembic.util import CommandError
+    from sqlalchemy.exc import SQLAlchemyError
+
     db = _open(args, "upgrade", err)
     if db is None:
         return EXIT_USAGE
@@ -158,6 +170,9 @@ def run_upgrade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def run_current(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``waypost db current [--database URL]``."""
+    from alembic.util import CommandError
+    from sqlalchemy.exc import SQLAlchemyError
+
     missing = _missing_sqlite_file(database_url(args))
     if missing is not None:  # opening it would create an empty database file
         print(f"waypost db current: error: no database at {missing}", file=err)
