@@ -1,0 +1,118 @@
+"""HTML pages from templates: one Jinja2 environment, with a deployment's overrides first.
+
+Templates are looked up in order (simonw/datasette's ChoiceLoader pattern): a deployment's
+override folder, when given, then the built-in ``renderers/templates/``. A force reskins a page
+by dropping a file of the same name into its folder. ``{% extends "base.html" %}`` in an override
+reaches the built-in layout when the folder has no ``base.html`` of its own, and
+``{% extends "builtin/form.html" %}`` always reaches the built-in page, so an override may
+change one block of the page it replaces.
+
+Static files (``renderers/static/``) are read once and served by the web app from memory; their
+URLs carry a hash of their content (``/static/waypost.css?v=1a2b3c4d5e6f``), so browsers may keep
+them for a year and still never see a stale stylesheet after an upgrade.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    PrefixLoader,
+    StrictUndefined,
+)
+
+#: Template names starting ``builtin/`` are the built-in templates, even where overridden.
+BUILTIN_PREFIX = "builtin"
+#: Characters of the content hash put in asset URLs: enough to never collide in practice.
+VERSION_LENGTH = 12
+
+
+class TemplateFolderError(ValueError):
+    """The override folder given for templates does not exist or is not a folder."""
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    """A static file: its bytes, media type and the SHA-256 of its content (hex)."""
+
+    name: str
+    body: bytes
+    media_type: str
+    digest: str
+
+    @property
+    def version(self) -> str:
+        """The short content hash used in the asset's URL."""
+        return self.digest[:VERSION_LENGTH]
+
+
+def static_assets() -> Mapping[str, Asset]:
+    """Every file of ``renderers/static/`` by name, read from the installed package."""
+    found: dict[str, Asset] = {}
+    folder = resources.files("renderers").joinpath("static")
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.startswith(".") or not entry.is_file():
+            continue
+        body = entry.read_bytes()
+        media_type = mimetypes.guess_type(entry.name)[0] or "application/octet-stream"
+        if media_type.startswith("text/") or media_type in ("application/javascript", "image/svg+xml"):
+            media_type += "; charset=utf-8"
+        found[entry.name] = Asset(entry.name, body, media_type, hashlib.sha256(body).hexdigest())
+    return MappingProxyType(found)
+
+
+class HtmlRenderer:
+    """Renders the built-in (or overridden) templates to HTML strings.
+
+    ``overrides`` is a deployment's template folder, searched before the built-in templates.
+    ``static_prefix`` is the URL path the web app serves ``renderers/static/`` under. Every
+    template can call ``static_url("waypost.css")`` for a cache-safe URL of a static file.
+    Raises :class:`TemplateFolderError` when ``overrides`` is not a folder.
+    """
+
+    def __init__(self, overrides: Path | None = None, *, static_prefix: str = "/static/") -> None:
+        loaders: list[BaseLoader] = []
+        if overrides is not None:
+            if not overrides.is_dir():
+                raise TemplateFolderError(f"the template folder does not exist: {overrides}")
+            loaders.append(FileSystemLoader(str(overrides)))
+        builtin = PackageLoader("renderers", "templates")
+        loaders.append(builtin)
+        # "builtin/NAME" always reaches the built-in template, so an override can extend the very
+        # page it replaces ({% extends "builtin/form.html" %}) and change one block of it.
+        loaders.append(PrefixLoader({BUILTIN_PREFIX: builtin}))
+        self.overrides = overrides
+        self.static_prefix = static_prefix
+        self.assets = static_assets()
+        # Autoescaping is what keeps an author's `<script>` label text; StrictUndefined makes a
+        # misspelt variable in a template fail loudly in the tests instead of rendering blank.
+        self.env = Environment(
+            loader=ChoiceLoader(loaders),
+            autoescape=True,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        self.env.globals["static_url"] = self.static_url
+
+    def static_url(self, name: str) -> str:
+        """The URL of static file ``name``, versioned by its content; KeyError if there is none."""
+        asset = self.assets[name]
+        return f"{self.static_prefix}{asset.name}?v={asset.version}"
+
+    def render(self, template: str, /, **context: Any) -> str:
+        """Render ``template`` (a file name such as ``"form.html"``) with ``context``."""
+        return self.env.get_template(template).render(**context)
