@@ -34,8 +34,8 @@ _YAML_HINTS: tuple[tuple[str, str, str], ...] = (
     ),
     (
         "while parsing a block collection: expected <block end>",
-        "a list item is not indented like its siblings",
-        "every '- ' item of one list must start in the same column",
+        "this line is not indented like the lines it belongs with",
+        "the keys of one mapping, and the '- ' items of one list, must each start in the same column",
     ),
     (
         "found undefined alias",

@@ -353,7 +353,7 @@ BAD_YAML = [
     ("a: b: c\n", "a ':' appears where YAML did not expect a new key", (1, 5)),
     ("a: 1\nb\nc: 2\n", "a key is missing its ':'", (3, 1)),
     ("a:\n  b: 1\n c: 2\n", "the indentation does not line up with the mapping", (3, 2)),
-    ("a:\n  - 1\n  b: 2\n", "a list item is not indented like its siblings", (3, 3)),
+    ("a:\n  - 1\n  b: 2\n", "this line is not indented like the lines it belongs with", (3, 3)),
     ("a: *nope\n", "an alias ('*name') refers to an anchor that is not defined", (1, 4)),
     ("a: [1, 2\n", "the file ends inside a quoted value or a bracket", (1, 4)),
     ("a: {b: 1\n", "the file ends inside a quoted value or a bracket", (1, 4)),

@@ -43,7 +43,7 @@ LONDON = ZoneInfo("Europe/London")
 NOW = dt.datetime(2024, 6, 12, 14, 30, tzinfo=LONDON)
 
 DEPARTMENTS = {
-    "response": ("response", ("crime_report", "witness_statement")),
+    "response": ("response", ("crime_report", "crime_review", "witness_statement")),
     "public-protection": ("public_protection", ("child_concern", "supervisor_review")),
     "investigations": ("investigations", ("investigation_update",)),
 }
