@@ -1,5 +1,6 @@
 """The Waypost definition language: positioned YAML, typed expressions, diagnostics."""
 
+from dsl._canonical import canonical_json, content_hash, key_name, scalar_json, scalar_text, to_json
 from dsl._env import Env
 from dsl._errors import DefinitionError, Diagnostic, Diagnostics, Severity, did_you_mean
 from dsl._expression import CompiledExpression, compile_expression
@@ -23,11 +24,17 @@ __all__ = [
     "YNode",
     "YScalar",
     "YSeq",
+    "canonical_json",
     "compile_expression",
     "compile_template",
+    "content_hash",
     "default_library",
     "did_you_mean",
+    "key_name",
     "load_yaml",
     "node_at",
     "parse_expression",
+    "scalar_json",
+    "scalar_text",
+    "to_json",
 ]

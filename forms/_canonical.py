@@ -10,71 +10,16 @@ written and the content hash never depends on PyYAML's guesses.
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import json
 import math
-from typing import Any
 
-from dsl import YMap, YNode, YScalar, YSeq
+from dsl import (
+    YMap,
+    YNode,
+    YScalar,
+    key_name,
+    scalar_text,
+)
 from forms._text import Text
-
-
-def scalar_json(node: YScalar) -> Any:
-    """The JSON value of one scalar (see the module docstring for what keeps its own text)."""
-    value = node.value
-    if value is None or isinstance(value, str | bool):
-        return value
-    if isinstance(value, int):
-        return node.raw if ":" in node.raw else value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else node.raw
-    if isinstance(value, dt.date):
-        return node.raw
-    return node.raw  # bytes (!!binary) and other exotic tags: keep what was written
-
-
-def scalar_text(node: YScalar) -> str | None:
-    """A scalar as the text the author wrote: strings as they are, anything else as written.
-
-    ``label: No`` is the text ``"No"``, not the boolean False; ``value: 01`` is ``"01"``.
-    """
-    value = node.value
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value
-    return node.raw if node.raw else str(value)
-
-
-def to_json(node: YNode) -> Any:
-    """The canonical JSON value of a YAML tree (mapping keys always text)."""
-    if isinstance(node, YScalar):
-        return scalar_json(node)
-    if isinstance(node, YSeq):
-        return [to_json(item) for item in node.items]
-    out: dict[str, Any] = {}
-    for key, value in node.items():
-        name = key.value if isinstance(key.value, str) else (scalar_text(key) or "null")
-        out[name] = to_json(value)
-    return out
-
-
-def canonical_json(node: YNode) -> str:
-    """Canonical text: sorted keys, no whitespace, UTF-8 characters kept."""
-    return json.dumps(to_json(node), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def content_hash(node: YNode) -> str:
-    """sha256 hex of the canonical JSON: the same definition always hashes the same, whatever
-    its formatting, comments, quoting or key order."""
-    return hashlib.sha256(canonical_json(node).encode("utf-8")).hexdigest()
-
-
-def key_name(key: YScalar) -> str:
-    """A mapping key as text (see :func:`to_json`)."""
-    return key.value if isinstance(key.value, str) else (scalar_text(key) or "null")
-
 
 # Defensive readers. The definition schema has already reported every shape problem when these
 # run, so a reader that meets the wrong shape returns None instead of raising: the loader keeps

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from dsl import Diagnostics, Position, YMap, load_yaml
-from forms._canonical import get, key_name, str_value, text_of, to_json
+from dsl import Diagnostics, Position, YMap, key_name, load_yaml, to_json
+from forms._canonical import get, str_value, text_of
 from forms._schemacheck import check_definition
 from forms._text import Text
 

@@ -22,9 +22,11 @@ from dsl import (
     YScalar,
     YSeq,
     did_you_mean,
+    key_name,
     load_yaml,
+    to_json,
 )
-from forms._canonical import get, key_name, text_of, text_value, to_json
+from forms._canonical import get, text_of, text_value
 from forms._fields import RESERVED_WORDS
 from forms._schemacheck import check_definition
 from forms._text import Choice, ChoiceList, Text

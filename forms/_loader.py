@@ -11,10 +11,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from dsl import DefinitionError, Diagnostics, Position, YMap, YNode, YScalar, YSeq, load_yaml
+from dsl import (
+    DefinitionError,
+    Diagnostics,
+    Position,
+    YMap,
+    YNode,
+    YScalar,
+    YSeq,
+    content_hash,
+    load_yaml,
+    to_json,
+)
 from dsl._functions import FunctionLibrary
 from forms._assemble import assemble
-from forms._canonical import content_hash, get, str_value, to_json
+from forms._canonical import get, str_value
 from forms._compile import compile_form
 from forms._drafts import Draft, PageDraft
 from forms._fields import ID_RE, RESERVED_WORDS, FieldType

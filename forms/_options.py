@@ -12,21 +12,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from dsl import Diagnostics, YMap, YNode, YScalar, YSeq, did_you_mean
+from dsl import Diagnostics, YMap, YNode, YScalar, YSeq, did_you_mean, key_name, scalar_json, to_json
 from dsl._lib_formats import is_valid_email, normalise_postcode, normalise_uk_phone
 from dsl._regex import check_portable_regex
-from forms._canonical import (
-    bool_value,
-    get,
-    int_value,
-    key_name,
-    number_value,
-    scalar_json,
-    str_value,
-    text_of,
-    text_value,
-    to_json,
-)
+from forms._canonical import bool_value, get, int_value, number_value, str_value, text_of, text_value
 from forms._coerce import (
     Bad,
     parse_date_literal,

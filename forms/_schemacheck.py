@@ -15,8 +15,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from dsl import Diagnostics, Position, YMap, YNode, YScalar, YSeq, did_you_mean
-from forms._canonical import key_name
+from dsl import Diagnostics, Position, YMap, YNode, YScalar, YSeq, did_you_mean, key_name
 from forms._defschema import built_schema
 from forms._fields import TYPE_NAMES, types_with_key
 

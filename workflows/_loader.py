@@ -22,7 +22,17 @@ from pathlib import PurePosixPath
 from types import MappingProxyType
 from typing import Any
 
-from dsl import DefinitionError, Diagnostics, YMap, YNode, YScalar, did_you_mean, load_yaml
+from dsl import (
+    DefinitionError,
+    Diagnostics,
+    YMap,
+    YNode,
+    YScalar,
+    content_hash,
+    did_you_mean,
+    key_name,
+    load_yaml,
+)
 from dsl._functions import FunctionLibrary
 from dsl._types import ANY, RecordType, Scope, Symbol, Type
 from forms import Department, Form
@@ -30,7 +40,7 @@ from workflows._compile import StepCompiler
 from workflows._graph import check_graph
 from workflows._model import Connection, Step, Workflow
 from workflows._plugin_spec import PluginSpec
-from workflows._schema import check_structure, content_hash, get, key_name
+from workflows._schema import check_structure, get
 from workflows._steps import StepSource, read_step
 
 ConnectionLike = Connection | Mapping[str, Any]

@@ -37,12 +37,13 @@ from dsl import (
     YSeq,
     compile_expression,
     compile_template,
+    key_name,
+    scalar_json,
 )
 from dsl._functions import FunctionLibrary
 from dsl._types import ANY, BOOLEAN, DATE, DATETIME, NULL, NUMBER, TEXT, TIME, RecordType, Scope, Symbol, Type
 from dsl._types import list_of as _list_of
 from dsl._types import record as _record
-from workflows._schema import key_name, scalar_json
 
 MappingNode = Union["LiteralValue", "TemplateValue", "ExpressionValue", "ListValue", "DataMapping"]
 """Any node of a compiled mapping."""

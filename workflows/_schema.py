@@ -18,11 +18,8 @@ quoting and key order do not change the hash.
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import functools
-import hashlib
 import json
-import math
 from collections.abc import Iterable, Sequence
 from importlib import resources
 from typing import Any
@@ -30,7 +27,17 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from dsl import Diagnostics, Position, YMap, YNode, YScalar, YSeq, did_you_mean
+from dsl import (
+    Diagnostics,
+    Position,
+    YMap,
+    YNode,
+    YScalar,
+    YSeq,
+    did_you_mean,
+    key_name,
+    to_json,
+)
 from workflows._durations import DURATION_HINT, parse_duration
 
 Path = tuple[str | int, ...]
@@ -48,42 +55,6 @@ _ID_HINT = "use lower case letters, digits and _, starting with a letter"
 
 
 # -- canonical JSON and locating nodes by key text --------------------------------------------
-
-
-def key_name(key: YScalar) -> str:
-    """A mapping key as the text the author wrote (``on`` stays ``"on"``, not True)."""
-    if isinstance(key.value, str):
-        return key.value
-    return key.raw if key.raw else str(key.value)
-
-
-def scalar_json(node: YScalar) -> Any:
-    """The JSON value of one scalar: text where YAML guessed a date, time or odd number."""
-    value = node.value
-    if value is None or isinstance(value, str | bool):
-        return value
-    if isinstance(value, int):
-        return node.raw if ":" in node.raw else value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else node.raw
-    if isinstance(value, dt.date):
-        return node.raw
-    return node.raw
-
-
-def to_json(node: YNode) -> Any:
-    """The canonical JSON value of a YAML tree (mapping keys always text)."""
-    if isinstance(node, YScalar):
-        return scalar_json(node)
-    if isinstance(node, YSeq):
-        return [to_json(item) for item in node.items]
-    return {key_name(key): to_json(value) for key, value in node.items()}
-
-
-def content_hash(node: YNode) -> str:
-    """sha256 hex of the canonical JSON (sorted keys, no whitespace, UTF-8 kept)."""
-    text = json.dumps(to_json(node), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def child(node: YNode | None, step: str | int) -> tuple[YNode | None, YScalar | None]:

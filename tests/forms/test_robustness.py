@@ -12,9 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dsl import DefinitionError, Diagnostics, load_yaml
+from dsl import DefinitionError, Diagnostics, load_yaml, to_json
 from forms import Form, ValidationResult, load_form, load_list
-from forms._canonical import to_json
 from forms._schemacheck import check_definition
 from tests.forms.strategies import json_values
 from tests.forms.test_model import EVERY_TYPE, TAGS, _load
