@@ -35,6 +35,7 @@ _ALL = (
     Suite("validation", "bench.validation", "Form.validate vs jsonschema on a 30-field form"),
     Suite("check", "bench.check", "`waypost check` of a generated 1,000-field form"),
     Suite("repeats", "bench.repeats", "validation cost of a repeat at 10, 100 and 1,000 items"),
+    Suite("workflow", "bench.workflow", "durable workflow steps/s (SQLite, PostgreSQL) vs SpiffWorkflow"),
 )
 
 SUITES = MappingProxyType({suite.name: suite for suite in _ALL})

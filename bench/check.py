@@ -25,10 +25,9 @@ from typing import Any
 from bench import _generate
 from bench._profile import by_area, describe, profile, top_functions
 from bench._report import BenchError, Column, Config, SuiteResult, Target
-from dsl import Diagnostics, load_yaml
+from dsl import Diagnostics, load_yaml, to_json
 from engine.cli import main as waypost_main
 from forms import load_form, load_list
-from forms._canonical import to_json
 from forms._schemacheck import check_definition
 
 GOAL = 1.0
