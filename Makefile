@@ -18,6 +18,7 @@ $(STAMP): pyproject.toml $(EXAMPLE_PLUGIN)/pyproject.toml
 
 run: $(STAMP)
 	$(VENV)/bin/waypost check examples/demo-force
+	mkdir -p var
 	$(VENV)/bin/waypost serve examples/demo-force --reload --database sqlite:///var/demo.db
 
 lint: $(STAMP)
