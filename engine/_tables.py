@@ -102,6 +102,71 @@ class UserRole(Base):
     role: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
+class WebSession(Base):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored here, so
+    a copy of the database cannot be used to sign in. ``csrf_token`` guards every form post."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (Index("ix_web_sessions_user", "user_id"),)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex of the cookie token
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+
+
+class ApiToken(Base):
+    """A bearer token for an API client, acting as one user. Only the token's SHA-256 is kept."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(120))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+
+class LoginAttempt(Base):
+    """One sign-in attempt, kept for rate limiting (by user name and by address) across processes."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_username", "username", "at"),
+        Index("ix_login_attempts_ip", "ip", "at"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(120))
+    ip: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Draft(Base):
+    """A form being filled, saved on the server as the officer moves between pages.
+
+    A draft is pinned to the form version it started on (``definition_id``): publishing a new
+    version never changes a half-filled form under an officer's feet.
+    """
+
+    __tablename__ = "drafts"
+    __table_args__ = (Index("ix_drafts_user", "user_id", "updated_at"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    department_id: Mapped[str] = mapped_column(ForeignKey("departments.id"))
+    form_name: Mapped[str] = mapped_column(String(120))
+    definition_id: Mapped[int] = mapped_column(ForeignKey("definitions.id"))
+    answers: Mapped[dict[str, Any]] = mapped_column(Json)
+    page: Mapped[str | None] = mapped_column(String(120))
+    acknowledged: Mapped[Any] = mapped_column(Json, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Definition(Base):
     """One immutable version of a form or workflow, identified by its content hash."""
 

@@ -26,14 +26,16 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from engine import _api, _web_attachments, _web_auth, _web_fill, _web_inbox
 from engine import _web_pages as pages
 from engine._database import Database
 from engine._definitions import DefinitionStore
 from engine._executor import Runtime
+from engine._principal import AuthMiddleware, PrincipalCache
 from engine._queue import JobQueue
 from engine._registry import PluginRegistry
 from engine._sources import CompiledDepartment
@@ -97,6 +99,9 @@ class WebContext:
         }
         self.db: Database | None = None
         self.store: DefinitionStore | None = None
+        self.queue: JobQueue | None = None
+        self.runtime: Runtime | None = None
+        self.principals: PrincipalCache | None = None
 
     def start(self) -> None:
         """Migrate the database (when there is one), then load and publish every department."""
@@ -104,7 +109,16 @@ class WebContext:
             db = Database(self.config.database_url)
             db.upgrade()
             self.db, self.store = db, DefinitionStore(db, self.registry.specs())
+            self.queue = JobQueue(db)
+            self.runtime = Runtime(db, self.queue, self.store, self.registry)
+            self.principals = PrincipalCache(db)
         self.preview.load()
+
+    def require_storage(self) -> tuple[Database, Runtime]:
+        """The database and runtime; 503 when the server runs the author preview only."""
+        if self.db is None or self.runtime is None:
+            raise HTTPException(503, "This server shows the author preview only: it has no database.")
+        return self.db, self.runtime
 
     def publish(self, compiled: CompiledDepartment) -> None:
         """Store a department's definitions as its current release (no-op without a database)."""
@@ -117,9 +131,11 @@ class WebContext:
 
     def close(self) -> None:
         """Release the database connections."""
+        if self.queue is not None:
+            self.queue.close()
         if self.db is not None:
             self.db.dispose()
-            self.db = self.store = None
+        self.db = self.store = self.queue = self.runtime = self.principals = None
 
 
 def _version() -> str:
@@ -181,6 +197,8 @@ def error_response(request: Request, status: int, message: str) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     if not isinstance(exc, HTTPException):  # pragma: no cover - registered for HTTPException only
         raise exc
+    if 300 <= exc.status_code < 400 and exc.headers and "Location" in exc.headers:
+        return RedirectResponse(exc.headers["Location"], status_code=exc.status_code)
     if exc.status_code == 404 and exc.detail == "Not Found":  # Starlette's own: no route matched
         message = f"There is no page at {request.url.path}."
     else:
@@ -231,10 +249,8 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     await asyncio.to_thread(ctx.start)
     stop = asyncio.Event()
     task: asyncio.Task[None] | None = None
-    queue: JobQueue | None = None
-    if ctx.db is not None and ctx.store is not None and ctx.config.worker:
-        queue = JobQueue(ctx.db)
-        worker = Worker(Runtime(ctx.db, queue, ctx.store, ctx.registry), grace=ctx.config.worker_grace)
+    if ctx.runtime is not None and ctx.config.worker:
+        worker = Worker(ctx.runtime, grace=ctx.config.worker_grace)
         task = asyncio.create_task(worker.run(stop), name="waypost-worker")
     try:
         yield
@@ -245,8 +261,6 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
                 await task
             except Exception:  # the worker logs its own failures; shutting down must go on
                 log.exception("the worker stopped with an error")
-        if queue is not None:
-            queue.close()
         await asyncio.to_thread(ctx.close)
 
 
@@ -255,19 +269,27 @@ def create_app(config: WebConfig, *, registry: PluginRegistry | None = None) -> 
 
     ``registry`` defaults to the plugins installed through entry points.
     """
-    routes = [
+    preview = [
         Route("/", pages.index, name="index"),
-        Route("/healthz", _healthz, name="healthz"),
-        Route("/static/{name}", _static, name="static"),
         Route("/d/{department}", pages.department_page, name="department"),
         Route("/d/{department}/forms/{form}", pages.form_page, name="form"),
         Route("/d/{department}/forms/{form}/schema.json", pages.form_schema, name="form_schema"),
         Route("/d/{department}/workflows/{flow}", pages.workflow_page, name="workflow"),
         Route("/d/{department}/workflows/{flow}/diagram.svg", pages.workflow_diagram, name="diagram"),
     ]
+    routes: list[BaseRoute] = [
+        Route("/healthz", _healthz, name="healthz"),
+        Route("/static/{name:path}", _static, name="static"),
+        Mount("/preview", routes=preview, name="preview"),
+        *_web_auth.routes(),
+        *_web_fill.routes(),
+        *_web_inbox.routes(),
+        *_web_attachments.routes(),
+        Mount("/api/v1", routes=_api.routes(), name="api"),
+    ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[Middleware(SecurityHeaders), Middleware(AuthMiddleware)],
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
         lifespan=_lifespan,
     )

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
+from engine._principal import require_user
 from engine._web_preview import DepartmentState
 from renderers import form_outline, workflow_outline
 
@@ -100,6 +101,10 @@ class DiagramCache:
 
 def _context(request: Request) -> WebContext:
     ctx: WebContext = request.app.state.waypost
+    # With a database there are users, and the preview is for signed-in staff only. Without one
+    # (an author's own machine, listening on 127.0.0.1) there is nobody to sign in as.
+    if ctx.db is not None:
+        require_user(request)
     return ctx
 
 
@@ -122,7 +127,7 @@ def _definition(request: Request, kind: str, param: str) -> tuple[WebContext, De
 
 
 def _html(ctx: WebContext, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-    body = ctx.renderer.render(template, site=ctx.site, **context)
+    body = ctx.renderer.render(template, site=ctx.site, preview=True, **context)
     return HTMLResponse(body, status_code=status, headers=_NO_CACHE)
 
 
@@ -138,7 +143,7 @@ def _file(state: DepartmentState, kind: str, name: str) -> str:
 
 
 def index(request: Request) -> Response:
-    """``/``: every department with its forms, workflows and check status."""
+    """``/preview/``: every department with its forms, workflows and check status."""
     ctx = _context(request)
     force = ctx.preview.state()
     departments = [d.summary for d in force.departments.values()]

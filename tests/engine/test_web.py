@@ -38,6 +38,7 @@ from engine._web_pages import DiagramCache, GraphvizMissing
 from tests.engine.fakes import department
 from tests.engine.helpers import write
 from tests.renderers.test_html import inline_code
+from tests.web.support import sign_in
 
 with warnings.catch_warnings():
     # Starlette 1.x asks for the httpx2 package in its TestClient and warns when it finds httpx;
@@ -114,7 +115,7 @@ def ppu(tmp_path: Path) -> Path:
 def test_every_demo_page_renders(demo: TestClient, demo_compiled: dict[str, Any]) -> None:
     """Every page linked from `/` of the demo force, and from those pages, answers 200 without inline code."""
     seen: set[str] = set()
-    queue = ["/"]
+    queue = ["/preview/"]
     while queue:
         url = queue.pop()
         if url in seen:
@@ -127,8 +128,8 @@ def test_every_demo_page_renders(demo: TestClient, demo_compiled: dict[str, Any]
             queue.extend(u.split("#")[0] for u in links(response.text) if u.split("#")[0] not in seen)
     assert any(u.endswith("/diagram.svg") or "/diagram.svg?" in u for u in seen)
     assert any(u.endswith("/schema.json") for u in seen)
-    forms = {f"/d/{key}/forms/{name}" for key, c in demo_compiled.items() for name in c.forms}
-    flows = {f"/d/{key}/workflows/{name}" for key, c in demo_compiled.items() for name in c.workflows}
+    forms = {f"/preview/d/{key}/forms/{name}" for key, c in demo_compiled.items() for name in c.forms}
+    flows = {f"/preview/d/{key}/workflows/{name}" for key, c in demo_compiled.items() for name in c.workflows}
     assert forms | flows <= seen
     assert len(forms) >= 6
     assert len(flows) >= 4
@@ -138,20 +139,20 @@ def test_index_names_every_department_form_and_workflow(
     demo: TestClient, demo_compiled: dict[str, Any]
 ) -> None:
     """`/` lists each department with its forms and workflows (linked) and says it has no problems."""
-    html = demo.get("/").text
+    html = demo.get("/preview/").text
     assert html.count("No problems") == 3
     for key, compiled in demo_compiled.items():
         assert compiled.department.title.en in html
         for name in compiled.forms:
-            assert f'href="/d/{key}/forms/{name}"' in html
+            assert f'href="/preview/d/{key}/forms/{name}"' in html
         for name in compiled.workflows:
-            assert f'href="/d/{key}/workflows/{name}"' in html
+            assert f'href="/preview/d/{key}/workflows/{name}"' in html
 
 
 def test_form_page_shows_the_outline(demo: TestClient, demo_compiled: dict[str, Any]) -> None:
     """A form page names the form, its version and hash, its pages and fields, and links its schema."""
     form = demo_compiled["public_protection"].forms["child_concern"]
-    html = demo.get("/d/public_protection/forms/child_concern").text
+    html = demo.get("/preview/d/public_protection/forms/child_concern").text
     assert form.title.en in html
     assert form.content_hash in html
     assert f"<dd>{form.version}</dd>" in html
@@ -159,7 +160,7 @@ def test_form_page_shows_the_outline(demo: TestClient, demo_compiled: dict[str, 
         assert f'id="page-{page.id}"' in html
     for item in form.items():
         assert f'id="field-{item.id}"' in html
-    assert 'href="/d/public_protection/forms/child_concern/schema.json"' in html
+    assert 'href="/preview/d/public_protection/forms/child_concern/schema.json"' in html
     assert "<code>concern_at &lt;= now()</code>" in html  # an expression, escaped, as code
     assert 'lang="cy"' in html
 
@@ -167,7 +168,7 @@ def test_form_page_shows_the_outline(demo: TestClient, demo_compiled: dict[str, 
 def test_schema_json_is_the_forms_schema(demo: TestClient, demo_compiled: dict[str, Any]) -> None:
     """`schema.json` is the form's JSON Schema, as JSON."""
     form = demo_compiled["response"].forms["crime_report"]
-    response = demo.get("/d/response/forms/crime_report/schema.json")
+    response = demo.get("/preview/d/response/forms/crime_report/schema.json")
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     assert response.json() == json.loads(json.dumps(form.json_schema()))
@@ -176,12 +177,12 @@ def test_schema_json_is_the_forms_schema(demo: TestClient, demo_compiled: dict[s
 def test_workflow_page_shows_steps_in_order(demo: TestClient, demo_compiled: dict[str, Any]) -> None:
     """A workflow page names its trigger form, shows the diagram as an image, then the steps in order."""
     flow = demo_compiled["public_protection"].workflows["child_concern"]
-    html = demo.get("/d/public_protection/workflows/child_concern").text
+    html = demo.get("/preview/d/public_protection/workflows/child_concern").text
     assert flow.title in html
-    assert 'href="/d/public_protection/forms/child_concern"' in html
+    assert 'href="/preview/d/public_protection/forms/child_concern"' in html
     assert (
-        f'<img src="/d/public_protection/workflows/child_concern/diagram.svg?v={flow.content_hash[:12]}"'
-        in html
+        f'<img src="/preview/d/public_protection/workflows/child_concern/diagram.svg'
+        f'?v={flow.content_hash[:12]}"' in html
     )
     assert "<svg" not in html
     offsets = [html.index(f'id="step-{step}"') for step in flow.steps]
@@ -191,7 +192,7 @@ def test_workflow_page_shows_steps_in_order(demo: TestClient, demo_compiled: dic
 
 def test_diagram_is_svg(demo: TestClient) -> None:
     """The diagram is an SVG drawn by Graphviz, cacheable for long when its URL is versioned."""
-    page = demo.get("/d/response/workflows/crime_report").text
+    page = demo.get("/preview/d/response/workflows/crime_report").text
     (url,) = {u for u in links(page) if "diagram.svg" in u}  # the image, and a link to it
     response = demo.get(url)
     assert response.status_code == 200
@@ -205,11 +206,11 @@ def test_diagram_without_graphviz_is_503(ppu: Path, monkeypatch: pytest.MonkeyPa
     """Without Graphviz on the PATH the diagram answers 503 with a plain reason; the page still works."""
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     app = client(ppu)
-    response = app.get("/d/ppu/workflows/follow_up/diagram.svg")
+    response = app.get("/preview/d/ppu/workflows/follow_up/diagram.svg")
     assert response.status_code == 503
     assert response.headers["content-type"].startswith("text/plain")
     assert "Graphviz is not installed" in response.text
-    assert app.get("/d/ppu/workflows/follow_up").status_code == 200
+    assert app.get("/preview/d/ppu/workflows/follow_up").status_code == 200
 
 
 def test_diagram_cache_draws_each_version_once(monkeypatch: pytest.MonkeyPatch, ppu: Path) -> None:
@@ -232,18 +233,31 @@ def test_author_markup_is_escaped(ppu: Path) -> None:
     flow = FLOW.replace("title: Follow up a concern", "title: '<b onmouseover=alert(2)>Follow</b>'")
     write(ppu / "workflows" / "follow_up.yaml", flow)
     app = client(ppu)
-    for url in ("/d/ppu/forms/concern", "/", "/d/ppu/workflows/follow_up", "/d/ppu"):
+    for url in (
+        "/preview/d/ppu/forms/concern",
+        "/preview/",
+        "/preview/d/ppu/workflows/follow_up",
+        "/preview/d/ppu",
+    ):
         text = app.get(url).text
         assert "<script>alert(1)" not in text, url
         assert "<b onmouseover" not in text, url
         assert inline_code(text) == [], url
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in app.get("/d/ppu/forms/concern").text
-    assert "&lt;b onmouseover=alert(2)&gt;Follow&lt;/b&gt;" in app.get("/d/ppu/workflows/follow_up").text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in app.get("/preview/d/ppu/forms/concern").text
+    assert (
+        "&lt;b onmouseover=alert(2)&gt;Follow&lt;/b&gt;" in app.get("/preview/d/ppu/workflows/follow_up").text
+    )
 
 
 @pytest.mark.parametrize(
     "url",
-    ["/", "/healthz", "/d/ppu/forms/concern/schema.json", "/d/ppu/workflows/follow_up/diagram.svg", "/nope"],
+    [
+        "/preview/",
+        "/healthz",
+        "/preview/d/ppu/forms/concern/schema.json",
+        "/preview/d/ppu/workflows/follow_up/diagram.svg",
+        "/nope",
+    ],
 )
 def test_security_headers_on_every_response(ppu: Path, url: str) -> None:
     """Every response carries the strict CSP, nosniff, no-referrer and DENY; no HSTS over http."""
@@ -261,7 +275,7 @@ def test_security_headers_on_every_response(ppu: Path, url: str) -> None:
 def test_hsts_only_over_https(ppu: Path) -> None:
     """HSTS is sent when the request came over https."""
     app = create_app(WebConfig(ppu))
-    response = TestClient(app, base_url="https://preview.example").get("/")
+    response = TestClient(app, base_url="https://preview.example").get("/preview/")
     assert response.headers["strict-transport-security"].startswith("max-age=31536000")
 
 
@@ -273,7 +287,7 @@ def test_server_error_is_a_page_with_headers(ppu: Path, monkeypatch: pytest.Monk
         raise RuntimeError("secret internals")
 
     monkeypatch.setattr(app.state.waypost.preview, "state", broken)
-    response = TestClient(app, raise_server_exceptions=False).get("/")
+    response = TestClient(app, raise_server_exceptions=False).get("/preview/")
     assert response.status_code == 500
     assert "secret internals" not in response.text
     assert "Sorry, there is a problem" in response.text
@@ -282,7 +296,7 @@ def test_server_error_is_a_page_with_headers(ppu: Path, monkeypatch: pytest.Monk
 
 def test_static_stylesheet_is_cached_by_version(demo: TestClient) -> None:
     """The stylesheet URL carries its content hash and is cached for a year; a stale one is not."""
-    (href,) = [u for u in links(demo.get("/").text) if u.startswith("/static/")]
+    (href,) = [u for u in links(demo.get("/preview/").text) if u.startswith("/static/")]
     response = demo.get(href)
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/css; charset=utf-8"
@@ -297,10 +311,10 @@ def test_not_found_as_html_and_json(ppu: Path) -> None:
     """Unknown departments, forms, workflows and paths are 404: a page, or JSON when asked for."""
     app = client(ppu)
     cases = {
-        "/d/cid": "no department 'cid'",
-        "/d/ppu/forms/missing": "no form 'missing'",
-        "/d/ppu/workflows/missing": "no workflow 'missing'",
-        "/d/ppu/workflows/missing/diagram.svg": "no workflow 'missing'",
+        "/preview/d/cid": "no department 'cid'",
+        "/preview/d/ppu/forms/missing": "no form 'missing'",
+        "/preview/d/ppu/workflows/missing": "no workflow 'missing'",
+        "/preview/d/ppu/workflows/missing/diagram.svg": "no workflow 'missing'",
         "/elsewhere": "no page at /elsewhere",
     }
     for url, message in cases.items():
@@ -313,7 +327,7 @@ def test_not_found_as_html_and_json(ppu: Path) -> None:
         assert data.status_code == 404
         assert data.json()["error"]["code"] == "not_found"
         assert message in data.json()["error"]["message"]
-    schema = app.get("/d/ppu/forms/missing/schema.json")
+    schema = app.get("/preview/d/ppu/forms/missing/schema.json")
     assert schema.status_code == 404
     assert schema.json()["error"]["code"] == "not_found"
 
@@ -328,60 +342,60 @@ def test_healthz(demo: TestClient) -> None:
 def test_reload_shows_an_edited_form(ppu: Path) -> None:
     """With reload on, a form edited on disk is shown changed at the next request."""
     app = client(ppu.parent, reload=True)
-    assert "Full name" in app.get("/d/ppu/forms/concern").text
+    assert "Full name" in app.get("/preview/d/ppu/forms/concern").text
     form = ppu / "forms" / "concern.yaml"
     write(form, form.read_text().replace("label: Full name", "label: Full legal name"))
-    assert "Full legal name" in app.get("/d/ppu/forms/concern").text
+    assert "Full legal name" in app.get("/preview/d/ppu/forms/concern").text
 
 
 def test_reload_shows_positioned_errors_then_recovers(ppu: Path) -> None:
     """A broken form shows its file:line:col error on its page and on `/`; fixing it clears both."""
     app = client(ppu.parent, reload=True)
-    assert "No problems" in app.get("/").text
+    assert "No problems" in app.get("/preview/").text
     form = ppu / "forms" / "concern.yaml"
     good = form.read_text()
     write(form, good.replace("type: date", "type: dat"))
     line = next(n for n, text in enumerate(form.read_text().splitlines(), 1) if "type: dat," in text)
     where = f"{form}:{line}:"
     positioned = re.compile(re.escape(where) + r"\d+: error: unknown field type")
-    page = app.get("/d/ppu/forms/concern")
+    page = app.get("/preview/d/ppu/forms/concern")
     assert page.status_code == 422
     assert positioned.search(unescape(page.text))
     assert "unknown field type &#39;dat&#39;" in page.text
     assert "did you mean &#39;date&#39;" in page.text
-    index = app.get("/").text
+    index = app.get("/preview/").text
     assert re.search(r'<strong class="tag tag--red">\d+ problems?</strong>', index)
     assert positioned.search(unescape(index))
-    assert app.get("/d/ppu/workflows/follow_up").status_code == 422  # the department cannot load
-    schema = app.get("/d/ppu/forms/concern/schema.json")
+    assert app.get("/preview/d/ppu/workflows/follow_up").status_code == 422  # the department cannot load
+    schema = app.get("/preview/d/ppu/forms/concern/schema.json")
     assert schema.status_code == 422
     assert schema.json()["error"]["code"] == "definition_error"
-    assert app.get("/d/ppu/forms/other").status_code == 404  # no such file: still not found
+    assert app.get("/preview/d/ppu/forms/other").status_code == 404  # no such file: still not found
     write(form, good)
-    assert "No problems" in app.get("/").text
-    assert app.get("/d/ppu/forms/concern").status_code == 200
+    assert "No problems" in app.get("/preview/").text
+    assert app.get("/preview/d/ppu/forms/concern").status_code == 200
 
 
 def test_reload_off_keeps_the_first_reading(ppu: Path) -> None:
     """Without reload, definitions are read once: edits are not seen until a restart."""
     app = client(ppu)
-    assert "Full name" in app.get("/d/ppu/forms/concern").text
+    assert "Full name" in app.get("/preview/d/ppu/forms/concern").text
     form = ppu / "forms" / "concern.yaml"
     write(form, form.read_text().replace("label: Full name", "label: Full legal name"))
-    assert "Full legal name" not in app.get("/d/ppu/forms/concern").text
+    assert "Full legal name" not in app.get("/preview/d/ppu/forms/concern").text
 
 
 def test_a_removed_folder_is_a_problem_not_a_crash(ppu: Path) -> None:
     """When the served folder loses every department, `/` says so instead of failing."""
     app = client(ppu.parent, reload=True)
-    assert app.get("/d/ppu").status_code == 200
+    assert app.get("/preview/d/ppu").status_code == 200
     for file in sorted(ppu.rglob("*"), reverse=True):
         file.unlink() if file.is_file() else file.rmdir()
     ppu.rmdir()
-    response = app.get("/")
+    response = app.get("/preview/")
     assert response.status_code == 200
     assert "No definitions to show" in response.text
-    assert app.get("/d/ppu").status_code == 404
+    assert app.get("/preview/d/ppu").status_code == 404
 
 
 def test_a_loader_bug_is_shown_not_raised(ppu: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -392,11 +406,11 @@ def test_a_loader_bug_is_shown_not_raised(ppu: Path, monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr("engine._web_preview.compile_department", crash)
     app = client(ppu.parent)
-    index = app.get("/")
+    index = app.get("/preview/")
     assert index.status_code == 200
     assert "RecursionError: too deep" in index.text
     assert "bug in Waypost" in index.text
-    assert app.get("/d/ppu/forms/concern").status_code == 422
+    assert app.get("/preview/d/ppu/forms/concern").status_code == 422
 
 
 def test_template_override_folder(ppu: Path, tmp_path: Path) -> None:
@@ -407,8 +421,8 @@ def test_template_override_folder(ppu: Path, tmp_path: Path) -> None:
         '{% extends "base.html" %}{% block content %}<p>Wessex look</p>{% endblock %}',
     )
     app = client(ppu, templates=templates)
-    assert "Wessex look" in app.get("/").text
-    assert "Full name" in app.get("/d/ppu/forms/concern").text
+    assert "Wessex look" in app.get("/preview/").text
+    assert "Full name" in app.get("/preview/d/ppu/forms/concern").text
 
 
 def test_lifespan_publishes_and_runs_the_worker(
@@ -444,10 +458,11 @@ def test_reload_publishes_an_edited_department(ppu: Path, sqlite_db: Database) -
     app = create_app(WebConfig(ppu, database_url=sqlite_db.url, worker=False, reload=True))
     store = DefinitionStore(sqlite_db, {})
     with TestClient(app) as running:
+        sign_in(running, sqlite_db, "author", "ppu")
         first = store.release("ppu").forms["concern"]
         form = ppu / "forms" / "concern.yaml"
         write(form, form.read_text().replace("label: Full name", "label: Full legal name"))
-        assert "Full legal name" in running.get("/d/ppu/forms/concern").text
+        assert "Full legal name" in running.get("/preview/d/ppu/forms/concern").text
         second = store.release("ppu").forms["concern"]
     assert second != first
     assert store.form(second).fields_by_id["full_name"].label.en == "Full legal name"  # type: ignore[union-attr]
@@ -459,8 +474,8 @@ def test_two_folders_with_one_department_id(tmp_path: Path) -> None:
     department(force / "ppu", {})
     department(force / "ppu_copy", {})
     app = client(force)
-    assert app.get("/d/ppu").status_code == 200
-    assert app.get("/d/ppu_copy/forms/concern").status_code == 200
+    assert app.get("/preview/d/ppu").status_code == 200
+    assert app.get("/preview/d/ppu_copy/forms/concern").status_code == 200
 
 
 # The command -----------------------------------------------------------------------------------
@@ -572,9 +587,9 @@ def test_real_server_answers_and_stops_on_sigterm(server: tuple[subprocess.Popen
                 pytest.fail(f"no answer from {base}/healthz within 30 s:\n{log.read_text()}")
             time.sleep(0.2)
     assert (status, json.loads(body)) == (200, {"status": "ok"})
-    status, body = _get(base + "/d/ppu/forms/concern")
+    status, body = _get(base + "/static/waypost.css")
     assert status == 200
-    assert b"Full name" in body
+    assert b"font" in body
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=10) == 0, log.read_text()
     output = log.read_text()

@@ -136,10 +136,10 @@ def test_override_folder_is_searched_first(tmp_path: Path) -> None:
     assert '<p class="mine">&lt;Custom&gt;</p>' in html
     assert "Skip to main content" in html  # the built-in base.html still frames the page
     # Templates the folder does not hold come from the built-ins.
-    assert "Back to the departments" in HtmlRenderer().render(
+    assert "Back to the start" in HtmlRenderer().render(
         "error.html", site=SITE, status=404, title="Gone", message="x"
     )
-    assert "Back to the departments" not in html
+    assert "Back to the start" not in html
 
 
 def test_override_can_extend_the_page_it_replaces(tmp_path: Path) -> None:
@@ -149,7 +149,7 @@ def test_override_can_extend_the_page_it_replaces(tmp_path: Path) -> None:
     )
     html = HtmlRenderer(tmp_path).render("error.html", site=SITE, status=404, title="Gone", message="m")
     assert "<title>Wessex Gone – wessex – Waypost</title>" in html
-    assert "Back to the departments" in html  # the rest of the built-in page is kept
+    assert "Back to the start" in html  # the rest of the built-in page is kept
 
 
 def test_missing_override_folder_is_an_error(tmp_path: Path) -> None:
