@@ -3,6 +3,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+# axe-core for the real-browser accessibility tests (tests/browser); test-only, never served.
+NODE_STAMP := node_modules/.installed-stamp
 
 .PHONY: run test lint bench check clean
 
@@ -16,17 +18,21 @@ $(STAMP): pyproject.toml $(EXAMPLE_PLUGIN)/pyproject.toml
 	$(PY) -m pip install --quiet --no-build-isolation -e $(EXAMPLE_PLUGIN)
 	touch $(STAMP)
 
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(NODE_STAMP)
+
 run: $(STAMP)
 	$(VENV)/bin/waypost check examples/demo-force
 	mkdir -p var
-	$(VENV)/bin/waypost serve examples/demo-force --reload --database sqlite:///var/demo.db
+	$(VENV)/bin/waypost serve examples/demo-force --reload --demo-users --database sqlite:///var/demo.db
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check dsl forms workflows renderers engine
 	$(PY) -m mypy
 
-test: lint
+test: lint $(NODE_STAMP)
 	$(PY) -m pytest
 
 check: $(STAMP)
@@ -35,7 +41,10 @@ check: $(STAMP)
 bench: $(STAMP)
 	# SpiffWorkflow is the reference of the workflow suite only: never a dependency of Waypost.
 	$(PY) -m pip install --quiet 'SpiffWorkflow>=3'
+	# wrk loads the web suite's servers (Debian's package; without it that figure is not measured).
+	command -v wrk >/dev/null 2>&1 || { apt-get update -q && apt-get install -y -q --no-install-recommends wrk; } \
+		|| echo "wrk could not be installed: the web suite will not measure requests/s"
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) node_modules build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache

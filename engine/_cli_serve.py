@@ -27,6 +27,7 @@ from typing import Any, TextIO
 
 from dsl import DefinitionError
 from engine._database import Database, DatabaseURLError
+from engine._demo import DEMO_USERS, demo_password
 from engine._folder import find_departments
 from engine._web import WebConfig, create_app
 from renderers import TemplateFolderError
@@ -37,17 +38,17 @@ DEFAULT_DATABASE = "sqlite:///var/waypost.db"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 _DESCRIPTION = """\
-Serve the Waypost web app for the definitions in DIR (a force folder, or one department).
-This first version is an author preview: every department with its forms and workflows, each
-form's pages and fields with their conditions, each workflow's diagram and steps. It needs no
-JavaScript and takes no submissions.
+Serve the Waypost web app for the definitions in DIR (a force folder, or one department):
+officers sign in, fill and submit forms; supervisors work their task inbox; API clients use
+/api/v1. Authors preview definitions under /preview/ (each form's pages and fields with their
+conditions, each workflow's diagram and steps), with errors shown in the page.
 
 On start the database is migrated, every department of DIR is checked and published (a
 department with errors is shown with its problems instead), and a worker runs workflow jobs in
 the same process. Stop with Ctrl-C or SIGTERM: jobs in flight are given back to the queue.
 
-The server listens on 127.0.0.1 (this computer only) unless --host says otherwise. The preview
-has no sign-in: do not expose it on a network you do not trust."""
+The server listens on 127.0.0.1 (this computer only) unless --host says otherwise. Put it behind
+a reverse proxy with TLS before other computers reach it (docs/operations.md)."""
 
 _EPILOG = """\
 examples:
@@ -75,7 +76,7 @@ def register(subparsers: Any) -> None:
     """Add ``serve`` to the ``waypost`` sub-command parsers."""
     serve = subparsers.add_parser(
         "serve",
-        help="serve the web app (author preview) and run workflow jobs",
+        help="serve the web app and run workflow jobs",
         description=_DESCRIPTION,
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -103,6 +104,12 @@ def register(subparsers: Any) -> None:
         "--templates",
         metavar="DIR",
         help="a folder of templates that replace the built-in ones of the same name",
+    )
+    serve.add_argument(
+        "--demo-users",
+        action="store_true",
+        help="create the demo users (password: $WAYPOST_DEMO_PASSWORD, else 'waypost-demo'); "
+        "for a demonstration on this computer only",
     )
     serve.set_defaults(run=run_serve)
 
@@ -132,7 +139,14 @@ def run_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if not _migrate(url, err):
         return EXIT_FAILED
     _configure_logging(err)
-    config = WebConfig(folder, database_url=url, worker=args.worker, reload=args.reload, templates=templates)
+    config = WebConfig(
+        folder,
+        database_url=url,
+        worker=args.worker,
+        reload=args.reload,
+        templates=templates,
+        demo_users=args.demo_users,
+    )
     try:
         app = create_app(config)
     except TemplateFolderError as exc:
@@ -145,12 +159,18 @@ def run_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         " Ctrl-C to stop)",
         file=out,
     )
-    if not _is_loopback(args.host):
+    if args.demo_users:
+        names = ", ".join(u.username for u in DEMO_USERS)
         print(
-            f"waypost serve: warning: listening on {args.host}: anyone who can reach this address "
-            "can read the definitions (the preview has no sign-in)",
-            file=err,
+            f"waypost serve: sign in at http://{shown}:{args.port}/login as one of {names}"
+            f" with the password '{demo_password()}'",
+            file=out,
         )
+        if not _is_loopback(args.host):
+            print(
+                f"waypost serve: warning: demo users with a known password, listening on {args.host}",
+                file=err,
+            )
     out.flush()
     return _serve(app, args.host, args.port, err)
 

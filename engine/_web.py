@@ -32,8 +32,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine import _api, _web_attachments, _web_auth, _web_fill, _web_inbox
 from engine import _web_pages as pages
+from engine._attachments import AttachmentStore
 from engine._database import Database
 from engine._definitions import DefinitionStore
+from engine._demo import demo_password, ensure_demo_users
 from engine._executor import Runtime
 from engine._principal import AuthMiddleware, PrincipalCache
 from engine._queue import JobQueue
@@ -67,7 +69,8 @@ class WebConfig:
 
     ``database_url`` None serves the preview without storage (and so without a worker).
     ``templates`` is a deployment's override folder; ``reload`` re-reads changed definitions
-    before each page; ``worker_grace`` is how long jobs in flight may take when stopping.
+    before each page; ``worker_grace`` is how long jobs in flight may take when stopping;
+    ``demo_users`` creates the demo users of :mod:`engine._demo` (for ``make run`` only).
     """
 
     folder: Path
@@ -76,6 +79,8 @@ class WebConfig:
     reload: bool = False
     templates: Path | None = None
     worker_grace: float = 5.0
+    attachments: Path = Path("var/attachments")
+    demo_users: bool = False
 
 
 class WebContext:
@@ -102,6 +107,8 @@ class WebContext:
         self.queue: JobQueue | None = None
         self.runtime: Runtime | None = None
         self.principals: PrincipalCache | None = None
+        # No I/O here: the store makes its folders on the first upload.
+        self.attachments = AttachmentStore(config.attachments)
 
     def start(self) -> None:
         """Migrate the database (when there is one), then load and publish every department."""
@@ -113,6 +120,9 @@ class WebContext:
             self.runtime = Runtime(db, self.queue, self.store, self.registry)
             self.principals = PrincipalCache(db)
         self.preview.load()
+        if self.db is not None and self.config.demo_users:
+            present = ensure_demo_users(self.db, demo_password())
+            log.info("demo users: %s", ", ".join(u.username for u in present) or "none")
 
     def require_storage(self) -> tuple[Database, Runtime]:
         """The database and runtime; 503 when the server runs the author preview only."""

@@ -348,7 +348,14 @@ def check_yaml(text: str) -> None:
     if error is not None:
         assert all(d.position is not None for d in error.diagnostics)
         return
-    assert same_data(root.to_python(), yaml.safe_load(text))
+    value = root.to_python()
+    # libyaml and PyYAML's pure-Python parser disagree on one corner: a bare non-specific tag
+    # '!' on an empty node is '' for libyaml (the spec's reading: '!' means a string) and None for
+    # the pure parser. load_yaml takes libyaml's fast path when it is installed.
+    fast = getattr(yaml, "CSafeLoader", None)
+    assert same_data(value, yaml.safe_load(text)) or (
+        fast is not None and same_data(value, yaml.load(text, Loader=fast))  # noqa: S506 - a safe loader
+    )
 
 
 def same_data(a: Any, b: Any) -> bool:

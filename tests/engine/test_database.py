@@ -220,10 +220,10 @@ def test_db_upgrade_creates_then_reports_up_to_date(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/w.db"
     code, out, _ = _run(["db", "upgrade", "--database", url])
     assert code == 0
-    assert "upgraded from an empty database to 0001" in out
+    assert "upgraded from an empty database to 0002" in out
     code, out, _ = _run(["db", "upgrade", "--database", url])
     assert code == 0
-    assert "already at the newest migration (0001)" in out
+    assert "already at the newest migration (0002)" in out
 
 
 def test_db_current_exit_status_says_whether_an_upgrade_is_needed(tmp_path: Path) -> None:
@@ -236,8 +236,8 @@ def test_db_current_exit_status_says_whether_an_upgrade_is_needed(tmp_path: Path
     _run(["db", "upgrade", "--database", url])
     code, out, _ = _run(["db", "current", "--database", url])
     assert code == 0
-    assert "current:  0001" in out
-    assert "newest:   0001" in out
+    assert "current:  0002" in out
+    assert "newest:   0002" in out
 
 
 def test_db_current_does_not_create_a_missing_sqlite_file(tmp_path: Path) -> None:
