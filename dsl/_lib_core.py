@@ -16,7 +16,7 @@ from dsl._render import render
 from dsl._types import ANY, BOOLEAN, NUMBER, TEXT, Kind, Type, list_of
 from dsl._typing_rules import unify, unify_all
 
-_NUMBER_TEXT = re.compile(r"\s*(-?\d+)(\.\d+)?\s*")
+_NUMBER_TEXT = re.compile(r"\s*(-?[0-9]+)(\.[0-9]+)?\s*")  # ASCII digits only, as in the browser
 
 
 def _if_rule(args: Sequence[Type]) -> Type:

@@ -7,6 +7,7 @@ here touches the database or the web framework: callers pass models and plain da
 """
 
 from renderers._html import Asset, HtmlRenderer, TemplateFolderError, static_assets
+from renderers._json import form_json
 from renderers._outline import FormOutline, WorkflowOutline, form_outline, workflow_outline
 from renderers._summary import DepartmentSummary, summarise_department
 
@@ -17,6 +18,7 @@ __all__ = [
     "HtmlRenderer",
     "TemplateFolderError",
     "WorkflowOutline",
+    "form_json",
     "form_outline",
     "static_assets",
     "summarise_department",
