@@ -5,7 +5,7 @@ it is safe to run on every deployment and from several servers at once. ``curren
 database is, and exits 1 when it needs an upgrade, so a deployment script can check first.
 
 Every command that opens the database takes ``--database URL``; without it the URL comes from
-the environment variable ``WAYPOST_DATABASE_URL``, else ``sqlite:///waypost.db``.
+the environment variable ``WAYPOST_DATABASE_URL``, else ``sqlite:///var/waypost.db``.
 :func:`add_database_option` and :func:`database_url` are shared with the runtime commands.
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 # SQLAlchemy and Alembic are imported inside the commands: every `waypost` run builds this
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_DATABASE_URL", "add_database_option", "database_url", "register"]
 
-DEFAULT_DATABASE_URL = "sqlite:///waypost.db"
+DEFAULT_DATABASE_URL = "sqlite:///var/waypost.db"  # the same file `waypost serve` uses
 ENV_DATABASE_URL = "WAYPOST_DATABASE_URL"
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -44,7 +45,7 @@ they are the same, 1 when the database needs `waypost db upgrade`."""
 
 _EPILOG = """\
 examples:
-  waypost db upgrade                                   (sqlite:///waypost.db or $WAYPOST_DATABASE_URL)
+  waypost db upgrade                                   (sqlite:///var/waypost.db or $WAYPOST_DATABASE_URL)
   waypost db upgrade --database sqlite:////var/lib/waypost/waypost.db
   waypost db current --database postgresql://waypost@db.internal:5432/waypost"""
 
@@ -61,7 +62,10 @@ def add_database_option(parser: argparse.ArgumentParser) -> None:
 def database_url(args: argparse.Namespace) -> str:
     """The database URL for a command: ``--database``, else the environment, else the default."""
     given: str | None = getattr(args, "database", None)
-    return given or os.environ.get(ENV_DATABASE_URL) or DEFAULT_DATABASE_URL
+    url = given or os.environ.get(ENV_DATABASE_URL) or DEFAULT_DATABASE_URL
+    if url == DEFAULT_DATABASE_URL:
+        Path("var").mkdir(exist_ok=True)
+    return url
 
 
 def _shown(url: str) -> str:

@@ -5,7 +5,7 @@ function ``(args, out, err) -> exit code``, like the author commands. ``python -
 engine._cli_runtime ...`` runs them on their own (the tests start workers that way).
 
 The database URL comes from ``--database``, else the environment variable
-``WAYPOST_DATABASE_URL``, else ``sqlite:///waypost.db`` (shared with ``waypost db``). The runtime
+``WAYPOST_DATABASE_URL``, else ``sqlite:///var/waypost.db`` (shared with ``waypost db``). The runtime
 is imported only when one of these commands runs, so ``waypost check`` stays quick to start.
 """
 

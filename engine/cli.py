@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from importlib import metadata
 from typing import TextIO
 
-from engine import _cli_db, _cli_diagram, _cli_runtime, _cli_serve
+from engine import _cli_db, _cli_diagram, _cli_runtime, _cli_serve, _cli_user
 from engine._cli_check import EXIT_INVALID, EXIT_USAGE, run_check, run_schema
 
 EXIT_INTERNAL = 3
@@ -34,7 +34,7 @@ Waypost: forms and workflows for public services, written in YAML.
 Authors use `check` to find every problem in a department's definitions, `schema` to see the
 JSON Schema of a form's submissions, `diagram` to draw a workflow, `test` to run a department's
 scenario tests and `serve --reload` to preview a force in the browser. Operators use `db`,
-`worker` and `incidents`."""
+`worker`, `incidents`, and `user` and `token` for people and API clients."""
 
 _EPILOG = """\
 examples:
@@ -131,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     _cli_db.register(commands)
     _cli_serve.register(commands)
     _cli_runtime.register(commands)
+    _cli_user.register(commands)
     return parser
 
 

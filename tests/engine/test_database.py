@@ -277,11 +277,15 @@ def test_db_upgrade_reports_a_database_from_a_newer_version(tmp_path: Path) -> N
 
 
 def test_database_url_comes_from_option_then_environment_then_default(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """--database wins over WAYPOST_DATABASE_URL, which wins over sqlite:///waypost.db."""
+    """--database wins over WAYPOST_DATABASE_URL, which wins over sqlite:///var/waypost.db
+    (the file `waypost serve` uses; its folder is made when missing)."""
     monkeypatch.delenv("WAYPOST_DATABASE_URL", raising=False)
-    assert database_url(argparse.Namespace(database=None)) == DEFAULT_DATABASE_URL == "sqlite:///waypost.db"
+    monkeypatch.chdir(tmp_path)
+    url = database_url(argparse.Namespace(database=None))
+    assert url == DEFAULT_DATABASE_URL == "sqlite:///var/waypost.db"
+    assert (tmp_path / "var").is_dir()
     monkeypatch.setenv("WAYPOST_DATABASE_URL", "postgresql://env/db")
     assert database_url(argparse.Namespace(database=None)) == "postgresql://env/db"
     assert database_url(argparse.Namespace(database="sqlite:///x.db")) == "sqlite:///x.db"
