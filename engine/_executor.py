@@ -35,12 +35,12 @@ from engine import _incidents, _jobs, _tasks
 from engine._advance import Advance, event
 from engine._casedata import CaseData, SubmissionCache, load_case
 from engine._database import Database
-from engine._definitions import DefinitionStore
+from engine._definitions import DefinitionNotFound, DefinitionStore
 from engine._incidents import NotFound, SubmissionConflict
 from engine._queue import ClaimedJob, JobQueue
 from engine._registry import PluginRegistry
-from engine._tables import Incident, Instance, StepRun, Submission, Task, Token, utcnow
-from forms import ValidationResult
+from engine._tables import Definition, Incident, Instance, StepRun, Submission, Task, Token, utcnow
+from forms import Form, ValidationResult
 from workflows import Workflow
 
 __all__ = ["AdvanceFailed", "Runtime", "SubmissionResult"]
@@ -115,6 +115,7 @@ class Runtime:
         user_id: str | None = None,
         client_id: str | None = None,
         coerce: bool = False,
+        definition_id: int | None = None,
     ) -> SubmissionResult:
         """Validate ``answers`` with the current version of the form, store them, start workflows.
 
@@ -122,9 +123,14 @@ class Runtime:
         current version. ``client_id`` is the client's idempotency key: the same body again gives
         the first result, a different body raises :class:`SubmissionConflict`. ``coerce`` reads
         browser form data (text numbers and dates); the default is strict JSON. Raises
-        DefinitionNotFound for a form the department does not have.
+        DefinitionNotFound for a form the department does not have. ``definition_id`` pins an
+        earlier version of the form (a draft started before a new version was published); it
+        must be a version of this department's ``form_name``.
         """
-        form_id, form = self.store.current_form(department, form_name, session=session)
+        if definition_id is None:
+            form_id, form = self.store.current_form(department, form_name, session=session)
+        else:
+            form_id, form = definition_id, self._pinned_form(session, department, form_name, definition_id)
         body = _body_hash(answers)
         if client_id is not None:
             earlier = self._earlier(session, department, form_name, client_id, body)
@@ -161,6 +167,12 @@ class Runtime:
             for ident, _ in self.store.workflows_for_form(department, form_name, session=session)
         ]
         return SubmissionResult(result, submission.id, submission.reference, tuple(started))
+
+    def _pinned_form(self, session: Session, department: str, form_name: str, definition_id: int) -> Form:
+        row = session.get(Definition, definition_id)
+        if row is None or row.kind != "form" or row.department_id != department or row.name != form_name:
+            raise DefinitionNotFound(f"definition {definition_id} is not a version of form '{form_name}'")
+        return self.store.form(definition_id)
 
     def _earlier(
         self, session: Session, department: str, form_name: str, client_id: str, body: str

@@ -12,6 +12,7 @@ from forms._fields import FieldType
 from forms._lists import load_list
 from forms._loader import load_form
 from forms._model import Field, FieldWarning, Form, Group, Item, Page, Repeat
+from forms._navigation import Evaluation, evaluate, relevant_pages
 from forms._result import AnswerError, ValidationResult
 from forms._schema import form_json_schema
 from forms._text import Choice, ChoiceList, Text
@@ -21,6 +22,7 @@ __all__ = [
     "Choice",
     "ChoiceList",
     "Department",
+    "Evaluation",
     "Field",
     "FieldType",
     "FieldWarning",
@@ -32,8 +34,10 @@ __all__ = [
     "Text",
     "ValidationResult",
     "definition_schema",
+    "evaluate",
     "form_json_schema",
     "load_department",
     "load_form",
     "load_list",
+    "relevant_pages",
 ]

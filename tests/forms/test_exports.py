@@ -12,6 +12,7 @@ EXPECTED = [
     "Choice",
     "ChoiceList",
     "Department",
+    "Evaluation",
     "Field",
     "FieldType",
     "FieldWarning",
@@ -23,10 +24,12 @@ EXPECTED = [
     "Text",
     "ValidationResult",
     "definition_schema",
+    "evaluate",
     "form_json_schema",
     "load_department",
     "load_form",
     "load_list",
+    "relevant_pages",
 ]
 
 
