@@ -248,8 +248,13 @@ async def _static(request: Request) -> Response:
         # A versioned URL never changes content: browsers keep it for a year without asking.
         "Cache-Control": "public, max-age=31536000, immutable" if versioned else "no-cache",
     }
+    if asset.gzipped:
+        headers["Vary"] = "Accept-Encoding"
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
+    if asset.gzipped and "gzip" in request.headers.get("accept-encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+        return Response(asset.gzipped, media_type=asset.media_type, headers=headers)
     return Response(asset.body, media_type=asset.media_type, headers=headers)
 
 

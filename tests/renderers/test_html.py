@@ -182,7 +182,24 @@ def test_static_assets_are_versioned_by_content() -> None:
 
 def test_stylesheet_sizes_touch_targets() -> None:
     """Links and buttons meant for fingers are at least 44px high; the CSS imports nothing."""
-    css = static_assets()["waypost.css"].body.decode("utf-8")
-    assert css.count("min-height: 44px") >= 4
+    css = static_assets()["waypost.css"].body.decode("utf-8")  # minified: no spaces after ':'
+    assert css.count("min-height:44px") >= 4
     assert "@import" not in css
     assert "url(" not in css
+
+
+def test_bundles_are_minified_and_precompressed() -> None:
+    """The bundles lose comments and indentation but keep every part; gzip is made once."""
+    import gzip
+
+    assets = static_assets()
+    for bundle, folder in (("waypost.js", "js/"), ("waypost.css", "css/")):
+        asset = assets[bundle]
+        parts = [a for name, a in assets.items() if name.startswith(folder)]
+        assert parts, bundle
+        assert len(asset.body) < sum(len(p.body) for p in parts)
+        assert b"/*" not in asset.body or bundle == "waypost.js"  # css comments all go
+        assert gzip.decompress(asset.gzipped) == asset.body
+    js = assets["waypost.js"].body.decode("utf-8")
+    assert "Waypost" in js
+    assert "\n    " not in js

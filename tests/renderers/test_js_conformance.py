@@ -24,6 +24,7 @@ import pytest
 
 from dsl import Env, compile_expression, compile_template
 from dsl._types import Scope
+from renderers._html import _minify
 from tests.dsl.test_conformance import (
     CASES,
     DEFAULT_NOW,
@@ -58,12 +59,18 @@ def answer_json(value: Any) -> Any:
 
 
 def run_node(cases: Sequence[Mapping[str, Any]]) -> list[Any]:
-    """Evaluate ``cases`` ({ir, fields, answers, now}) in one node process; tagged results."""
+    """Evaluate ``cases`` ({ir, fields, answers, now}) in one node process; tagged results.
+
+    The runtime runs minified exactly as the web app serves it in its bundle, so the tests
+    cover what tablets receive, not only the source.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         batch = Path(tmp) / "cases.json"
         batch.write_text(json.dumps(list(cases)), encoding="utf-8")
+        served = Path(tmp) / "expr.min.js"
+        served.write_text(_minify("js", RUNTIME.read_text(encoding="utf-8")), encoding="utf-8")
         done = subprocess.run(
-            [NODE, str(RUNNER), str(RUNTIME), str(batch)],
+            [NODE, str(RUNNER), str(served), str(batch)],
             capture_output=True,
             text=True,
             timeout=120,
