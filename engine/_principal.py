@@ -72,6 +72,11 @@ class Principal:
         """True when the user holds ``role`` in ``department`` (default: their own)."""
         return (department or self.department_id, role) in self.roles
 
+    @property
+    def works_tasks(self) -> bool:
+        """True when the user holds a role beyond ``officer`` (the header then links the inbox)."""
+        return any(role != "officer" for _, role in self.roles)
+
     def roles_in(self, department: str) -> frozenset[str]:
         """The roles the user holds in ``department``."""
         return frozenset(r for d, r in self.roles if d == department)
