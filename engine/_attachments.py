@@ -188,14 +188,17 @@ def _captured(value: datetime | str | None) -> datetime | None:
 
 
 def record_of(row: Attachment) -> dict[str, Any]:
-    """The attachment record of a stored row, as an answer carries it."""
-    return {
+    """The attachment record of a stored row, as an answer carries it (``captured_at`` only
+    when known: strict JSON answers refuse a null there)."""
+    record: dict[str, Any] = {
         "sha256": row.sha256,
         "filename": row.filename or "upload",
         "content_type": row.content_type,
         "size": row.size,
-        "captured_at": row.captured_at.isoformat() if row.captured_at is not None else None,
     }
+    if row.captured_at is not None:
+        record["captured_at"] = row.captured_at.isoformat()
+    return record
 
 
 class AttachmentStore:
@@ -259,13 +262,10 @@ class AttachmentStore:
         dialect = session.get_bind().dialect.name
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
         session.execute(insert(Attachment).values(**values).on_conflict_do_nothing())
-        return {
-            "sha256": digest,
-            "filename": name,
-            "content_type": kind,
-            "size": len(data),
-            "captured_at": when.isoformat() if when is not None else None,
-        }
+        record: dict[str, Any] = {"sha256": digest, "filename": name, "content_type": kind, "size": len(data)}
+        if when is not None:  # left out when unknown: strict JSON answers refuse a null here
+            record["captured_at"] = when.isoformat()
+        return record
 
     def open(self, sha256: str) -> bytes:
         """The stored bytes of ``sha256``; FileNotFoundError when there are none."""
