@@ -36,6 +36,7 @@ _ALL = (
     Suite("check", "bench.check", "`waypost check` of a generated 1,000-field form"),
     Suite("repeats", "bench.repeats", "validation cost of a repeat at 10, 100 and 1,000 items"),
     Suite("workflow", "bench.workflow", "durable workflow steps/s (SQLite, PostgreSQL) vs SpiffWorkflow"),
+    Suite("web", "bench.web", "form page GET vs bare Starlette, API ingest/s, tablet bytes (wrk)"),
 )
 
 SUITES = MappingProxyType({suite.name: suite for suite in _ALL})

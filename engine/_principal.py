@@ -12,7 +12,9 @@ signing out ends the session at once in this process and within that time in the
 
 from __future__ import annotations
 
+import base64
 import hmac
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,8 +40,10 @@ __all__ = [
     "Principal",
     "PrincipalCache",
     "check_csrf",
+    "mask_csrf",
     "require_role",
     "require_user",
+    "unmask_csrf",
 ]
 
 COOKIE = "wp_session"
@@ -94,6 +98,17 @@ class PrincipalCache:
     def forget(self, secret_hash: str) -> None:
         """Drop a cached entry (after sign-out, so this process sees it at once)."""
         self._cache.pop(secret_hash, None)
+
+    def cached(self, secret: str) -> tuple[bool, Principal | None]:
+        """``(True, principal)`` when ``secret`` was resolved less than CACHE_SECONDS ago.
+
+        Cheap and without I/O, so the middleware asks here before it hands the database
+        lookup to a worker thread.
+        """
+        hit = self._cache.get(hash_secret(secret))
+        if hit is not None and self.clock() - hit[0] < CACHE_SECONDS:
+            return True, hit[1]
+        return False, None
 
     def resolve(self, secret: str, kind: Literal["session", "token"]) -> Principal | None:
         """The principal for a cookie or bearer token, or None when it is unknown or expired."""
@@ -164,11 +179,44 @@ class AuthMiddleware:
             auth = conn.headers.get("authorization", "")
             scheme, _, credential = auth.partition(" ")
             if scheme.lower() == "bearer" and credential.strip().startswith(API_TOKEN_PREFIX):
-                principal = await run_in_threadpool(cache.resolve, credential.strip(), "token")
+                principal = await _resolve(cache, credential.strip(), "token")
             elif cookie := conn.cookies.get(COOKIE):
-                principal = await run_in_threadpool(cache.resolve, cookie, "session")
+                principal = await _resolve(cache, cookie, "session")
         scope.setdefault("state", {})["principal"] = principal
         await self.app(scope, receive, send)
+
+
+async def _resolve(cache: PrincipalCache, secret: str, kind: Literal["session", "token"]) -> Principal | None:
+    known, principal = cache.cached(secret)
+    if known:
+        return principal
+    return await run_in_threadpool(cache.resolve, secret, kind)
+
+
+def mask_csrf(token: str) -> str:
+    """``token`` as it goes into a page: XORed with a fresh random pad, the pad in front.
+
+    Every page then carries different bytes for the same secret, so compressing a page that also
+    reflects what an attacker sent cannot reveal the token one guessed byte at a time (BREACH).
+    """
+    raw = token.encode("utf-8")
+    pad = secrets.token_bytes(len(raw))
+    return base64.urlsafe_b64encode(pad + bytes(a ^ b for a, b in zip(pad, raw, strict=True))).decode()
+
+
+def unmask_csrf(masked: str) -> str | None:
+    """The token inside a :func:`mask_csrf` value, or None when ``masked`` is not one."""
+    try:
+        data = base64.urlsafe_b64decode(masked.encode("ascii"))
+    except (ValueError, UnicodeEncodeError):
+        return None
+    half = len(data) // 2
+    if not data or len(data) % 2:
+        return None
+    try:
+        return bytes(a ^ b for a, b in zip(data[:half], data[half:], strict=True)).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def require_user(request: HTTPConnection) -> Principal:
@@ -209,5 +257,6 @@ def check_csrf(request: Request, submitted: str | None) -> None:
         return
     given = submitted or request.headers.get(CSRF_HEADER) or ""
     expected = principal.csrf_token or ""
+    given = unmask_csrf(given) or given
     if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
         raise HTTPException(403, "This form has expired. Go back, reload the page and try again.")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from engine._principal import Principal
+from engine._principal import Principal, mask_csrf
 
 if TYPE_CHECKING:
     from engine._web import WebContext
@@ -43,7 +43,7 @@ def page(request: Request, template: str, /, *, status: int = 200, **context: An
         template,
         site=ctx.site,
         user=user,
-        csrf_token=(user.csrf_token or "") if user is not None else "",
+        csrf_token=mask_csrf(user.csrf_token) if user is not None and user.csrf_token else "",
         path=request.url.path,
         **context,
     )

@@ -256,6 +256,9 @@ def render_page(
         form_page=the_page,
         draft_id=draft.id,
         form_json=f"/forms/{draft.department_id}/{draft.form_name}/v/{draft.definition_id}.json",
+        # The answers of the other pages, for the page's script: relevance and calculations here
+        # may read them (this page's own answers are in its inputs).
+        other_answers={k: v for k, v in raw.items() if k not in {i.id for i in the_page.fields}},
         views=views,
         error_links=error_links(blocking),
         warning_links=error_links(warnings),

@@ -122,12 +122,15 @@ class HtmlRenderer:
     """Renders the built-in (or overridden) templates to HTML strings.
 
     ``overrides`` is a deployment's template folder, searched before the built-in templates.
-    ``static_prefix`` is the URL path the web app serves ``renderers/static/`` under. Every
+    ``static_prefix`` is the URL path the web app serves ``renderers/static/`` under;
+    ``auto_reload`` re-reads a template whose file changed (for authors editing templates). Every
     template can call ``static_url("waypost.css")`` for a cache-safe URL of a static file.
     Raises :class:`TemplateFolderError` when ``overrides`` is not a folder.
     """
 
-    def __init__(self, overrides: Path | None = None, *, static_prefix: str = "/static/") -> None:
+    def __init__(
+        self, overrides: Path | None = None, *, static_prefix: str = "/static/", auto_reload: bool = True
+    ) -> None:
         loaders: list[BaseLoader] = []
         if overrides is not None:
             if not overrides.is_dir():
@@ -150,6 +153,9 @@ class HtmlRenderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            # Checking every template file's time on each render costs a served page dearly;
+            # a server that is not reloading never sees its templates change.
+            auto_reload=auto_reload,
         )
         self.env.globals["static_url"] = self.static_url
 
