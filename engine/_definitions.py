@@ -114,7 +114,11 @@ class DefinitionStore:
 
     def current_form(self, department: str, name: str, *, session: Session | None = None) -> tuple[int, Form]:
         """The id and model of the current version of form ``name`` of ``department``."""
-        release = self.release(department, session=session)
+        return self.form_in(self.release(department, session=session), name)
+
+    def form_in(self, release: Release, name: str) -> tuple[int, Form]:
+        """The id and model of form ``name`` in ``release``; DefinitionNotFound if it has none."""
+        department = release.department
         ident = release.forms.get(name)
         if ident is None:
             raise DefinitionNotFound(f"department '{department}' has no form '{name}'")
@@ -134,7 +138,10 @@ class DefinitionStore:
         self, department: str, form_name: str, *, session: Session | None = None
     ) -> list[tuple[int, Workflow]]:
         """The current workflows that a submission of ``form_name`` starts, by workflow name."""
-        release = self.release(department, session=session)
+        return self.triggered_by(self.release(department, session=session), form_name)
+
+    def triggered_by(self, release: Release, form_name: str) -> list[tuple[int, Workflow]]:
+        """The workflows of ``release`` that a submission of ``form_name`` starts, by name."""
         found = []
         for _, ident in sorted(release.workflows.items()):
             flow = self.workflow(ident)

@@ -127,8 +127,10 @@ class Runtime:
         earlier version of the form (a draft started before a new version was published); it
         must be a version of this department's ``form_name``.
         """
+        # One read of the current release serves the form and the workflows it starts.
+        release = self.store.release(department, session=session)
         if definition_id is None:
-            form_id, form = self.store.current_form(department, form_name, session=session)
+            form_id, form = self.store.form_in(release, form_name)
         else:
             form_id, form = definition_id, self._pinned_form(session, department, form_name, definition_id)
         body = _body_hash(answers)
@@ -164,7 +166,7 @@ class Runtime:
             raise
         started = [
             self.start_instance(session, ident, submission.id)
-            for ident, _ in self.store.workflows_for_form(department, form_name, session=session)
+            for ident, _ in self.store.triggered_by(release, form_name)
         ]
         return SubmissionResult(result, submission.id, submission.reference, tuple(started))
 
