@@ -27,9 +27,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Message
 
-from engine._api_common import ApiError, api_user, check_department, endpoint, read_capped, storage
+from engine._api_common import ApiError, api_user, endpoint, read_capped, storage
+from engine._api_forms import load_form
 from engine._attachments import AttachmentRejected
-from engine._definitions import DefinitionNotFound
 from engine._principal import Principal, require_user
 from engine._tables import Attachment, Instance, Submission, Task
 from forms import Form
@@ -95,16 +95,7 @@ def _limits(request: Request, principal: Principal) -> tuple[tuple[str, ...], in
         raise ApiError(422, "invalid_query", message)
     department, form_name, path = (str(names[k]) for k in ("department", "form", "field"))
     _, _, store = storage(request)
-    try:
-        store.release(department)
-        known = True
-    except DefinitionNotFound:
-        known = False
-    check_department(principal, department, known)
-    try:
-        _, form = store.current_form(department, form_name)
-    except DefinitionNotFound:
-        raise ApiError(404, "not_found", f"Department '{department}' has no form '{form_name}'.") from None
+    _, form = load_form(store, principal, department, form_name)
     field = find_field(form, path)
     if field is None:
         raise ApiError(404, "not_found", f"Form '{form_name}' has no field '{path}'.")
