@@ -322,16 +322,14 @@ def _targets(result: SuiteResult, byte_rows: list[dict[str, Any]]) -> None:
             )
         )
     total = byte_rows[-1]["gzip"]
-    result.targets.append(
-        Target(
-            "witness statement first page, gzip -9 bytes",
-            f"<= {BYTES_GOAL:,}",
-            total,
-            " B",
-            total <= BYTES_GOAL,
-            "HTML + every file it links",
-        )
-    )
+    # The budget names HTML + CSS + JS; the form JSON the script fetches is data, but a
+    # tablet downloads it too, so both readings are reported.
+    code = sum(r["gzip"] for r in byte_rows[:-1] if not r["name"].strip().endswith(".json"))
+    for label, value, what in (
+        ("witness statement first page, gzip -9 bytes (HTML + CSS + JS)", code, "the page, its bundles"),
+        ("witness statement first page, gzip -9 bytes (all)", total, "HTML + every file it links or fetches"),
+    ):
+        result.targets.append(Target(label, f"<= {BYTES_GOAL:,}", value, " B", value <= BYTES_GOAL, what))
     result.notes.append(
         f"uvicorn {support.UVICORN['http']} / {support.UVICORN['loop']}, one process per "
         f"server, access log off; wrk 1 thread, {CONNECTIONS} connections for the page"

@@ -87,7 +87,7 @@ def test_a_server_that_cannot_start_is_reported(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_quick_run_measures_all_three(tmp_path: Path) -> None:
-    """The whole suite with tiny counts: app and bare rows, ingest, bytes, and three targets."""
+    """The whole suite with tiny counts: app and bare rows, ingest, bytes, four targets."""
     result = web.run(Config.smoke())
     names = [row["name"] for row in result.rows]
     assert names[:4] == [
@@ -103,4 +103,4 @@ def test_quick_run_measures_all_three(tmp_path: Path) -> None:
     assert any(name.strip().startswith("/static/waypost.css") for name in names)
     assert byte_rows[-1]["gzip"] == sum(row["gzip"] for row in byte_rows[:-1])
     assert all(0 < row["gzip"] < row["raw"] or row["raw"] < 200 for row in byte_rows)
-    assert [t.unit for t in result.targets] == ["x", "/s", " B"]
+    assert [t.unit for t in result.targets] == ["x", "/s", " B", " B"]  # bytes: code only, then all
