@@ -170,6 +170,7 @@ def humanise(ident: str) -> str:
 _WORDS = {
     "started": "Received and started: {workflow}",
     "step_completed": "Done: {step}",
+    "step_retry": "Trying again soon: {step}",
     "task_created": "Sent to {role} ({step})",
     "task_claimed": "Picked up for review ({step})",
     "task_released": "Returned to the review queue ({step})",
