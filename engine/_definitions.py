@@ -112,6 +112,26 @@ class DefinitionStore:
             raise DefinitionNotFound(f"department '{department}' has no published definitions")
         return release_of(int(row[0]), department, row[1])
 
+    def release_holding(
+        self, session: Session, department: str, form_name: str, definition_id: int
+    ) -> Release:
+        """The newest release of ``department`` whose form ``form_name`` was ``definition_id``.
+
+        A draft pinned to an older version of a form is submitted into the workflows that were
+        published with that version, which were checked against its fields. Falls back to the
+        current release when no release ever held it (it cannot happen for a published form).
+        """
+        rows = session.execute(
+            select(Definition.id, Definition.dependencies)
+            .where(Definition.kind == "release", Definition.department_id == department)
+            .order_by(Definition.loaded_at.desc(), Definition.id.desc())
+        )
+        for ident, manifest in rows:
+            release = release_of(int(ident), department, manifest)
+            if release.forms.get(form_name) == definition_id:
+                return release
+        return self.release(department, session=session)
+
     def current_form(self, department: str, name: str, *, session: Session | None = None) -> tuple[int, Form]:
         """The id and model of the current version of form ``name`` of ``department``."""
         return self.form_in(self.release(department, session=session), name)

@@ -125,14 +125,18 @@ class Runtime:
         browser form data (text numbers and dates); the default is strict JSON. Raises
         DefinitionNotFound for a form the department does not have. ``definition_id`` pins an
         earlier version of the form (a draft started before a new version was published); it
-        must be a version of this department's ``form_name``.
+        must be a version of this department's ``form_name``, and the workflows started are
+        those published with it.
         """
-        # One read of the current release serves the form and the workflows it starts.
+        # One read of the release serves the form and the workflows it starts: the current one, or
+        # for a pinned (older) form version the newest release that held it.
         release = self.store.release(department, session=session)
         if definition_id is None:
             form_id, form = self.store.form_in(release, form_name)
         else:
             form_id, form = definition_id, self._pinned_form(session, department, form_name, definition_id)
+            if release.forms.get(form_name) != definition_id:
+                release = self.store.release_holding(session, department, form_name, definition_id)
         body = _body_hash(answers)
         if client_id is not None:
             earlier = self._earlier(session, department, form_name, client_id, body)

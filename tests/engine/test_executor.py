@@ -346,3 +346,23 @@ def test_timeline_entries_commit_with_their_transaction(
         notes = session.scalars(select(InstanceEvent.detail).where(InstanceEvent.kind == "note")).all()
     assert [n["n"] for n in notes] == [1, 2]
     h.close()
+
+
+def test_a_pinned_form_version_starts_the_workflows_published_with_it(
+    db: Database, tmp_path: Path, plugin: ScriptedPlugin
+) -> None:
+    """A draft begun on form version 1 and submitted after version 2 was published runs version 1's
+    workflow (checked against version 1's fields); an unpinned submission runs version 2's."""
+    folder = department(tmp_path / "ppu", {"flow": FLOW})
+    h = harness(db, folder, plugin)
+    first = h.with_session(lambda s: h.rt.store.release("ppu", session=s))
+    form = (folder / "forms" / "concern.yaml").read_text()
+    write(folder / "forms" / "concern.yaml", form.replace("title: Concern for a person", "title: Concern"))
+    second = h.publish().release
+    assert first.forms["concern"] != second.forms["concern"]
+    assert first.workflows["flow"] != second.workflows["flow"]
+    pinned = h.start(ANSWERS, definition_id=first.forms["concern"])
+    current = h.start(ANSWERS)
+    assert h.instance(pinned).definition_id == first.workflows["flow"]
+    assert h.instance(current).definition_id == second.workflows["flow"]
+    h.close()
