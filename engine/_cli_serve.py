@@ -25,6 +25,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
+import yaml
+
 from dsl import DefinitionError
 from engine._database import Database, DatabaseURLError
 from engine._demo import DEMO_USERS, demo_password
@@ -160,12 +162,20 @@ def run_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         file=out,
     )
     if args.demo_users:
-        names = ", ".join(u.username for u in DEMO_USERS)
-        print(
-            f"waypost serve: sign in at http://{shown}:{args.port}/login as one of {names}"
-            f" with the password '{demo_password()}'",
-            file=out,
-        )
+        served = _department_ids(departments)
+        names = ", ".join(u.username for u in DEMO_USERS if u.department in served)
+        if names:
+            print(
+                f"waypost serve: sign in at http://{shown}:{args.port}/login as one of {names}"
+                f" with the password '{demo_password()}'",
+                file=out,
+            )
+        else:
+            print(
+                "waypost serve: the demo users belong to the demo force's departments, and none is"
+                " served here: add people with `waypost user add`",
+                file=out,
+            )
         if not _is_loopback(args.host):
             print(
                 f"waypost serve: warning: demo users with a known password, listening on {args.host}",
@@ -173,6 +183,20 @@ def run_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             )
     out.flush()
     return _serve(app, args.host, args.port, err)
+
+
+def _department_ids(folders: list[Path]) -> set[str]:
+    """The ids the department files of ``folders`` declare (unreadable ones are left out: the app
+    reports their problems itself)."""
+    ids: set[str] = set()
+    for folder in folders:
+        try:
+            data = yaml.safe_load((folder / "department.yaml").read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        if isinstance(data, dict) and isinstance(data.get("department"), str):
+            ids.add(data["department"])
+    return ids
 
 
 def _migrate(url: str, err: TextIO) -> bool:

@@ -57,3 +57,16 @@ def test_departments_not_served_get_no_demo_users(tmp_path: Path) -> None:
         assert departments == {"response"}
     finally:
         db.dispose()
+
+
+def test_serve_names_only_demo_users_of_the_served_departments(tmp_path: Path) -> None:
+    """The sign-in line lists the demo users of the departments served, and none for others."""
+    from engine._cli_serve import _department_ids
+    from engine._folder import find_departments
+
+    assert _department_ids(find_departments(DEMO)) == {"response", "public_protection", "investigations"}
+    assert _department_ids(find_departments(DEMO / "response")) == {"response"}
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "department.yaml").write_text("department: [unclosed\n", encoding="utf-8")
+    assert _department_ids([broken, tmp_path / "missing"]) == set()
