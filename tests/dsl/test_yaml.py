@@ -464,3 +464,18 @@ def test_non_mapping_roots() -> None:
     assert [scalar(n).value for n in seq] == ["a", "b"]
     value: Any = scalar(load_yaml("42\n")).value
     assert value == 42
+
+
+def test_the_real_mistake_is_reported_where_the_two_parsers_differ() -> None:
+    """libyaml reads `{label: Worth it?, x: 1}`; PyYAML's pure parser stops at the '?'. A real
+    mistake further down must be reported where it is, not at the '?' line."""
+    text = "a: {label: Worth it?, x: 1}\nb: 1\nc:\n  - x\n   y: 2\n"
+    with pytest.raises(DefinitionError) as caught:
+        load_yaml(text, "f.yaml")
+    first = caught.value.diagnostics[0]
+    assert first.position is not None
+    assert first.position.line == 5
+    # Without a later mistake the file loads, as it does for libyaml.
+    assert load_yaml("a: {label: Worth it?, x: 1}\n", "f.yaml").to_python() == {
+        "a": {"label": "Worth it?", "x": 1}
+    }
