@@ -25,6 +25,7 @@ from starlette.responses import JSONResponse, Response
 
 from engine._api_common import ApiError, api_user, body_field, endpoint, read_json, storage
 from engine._attachments import link_attachments
+from engine._audit import deny, record, record_now, request_detail
 from engine._database import Database
 from engine._definitions import DefinitionNotFound, DefinitionStore
 from engine._executor import Runtime, SubmissionResult
@@ -154,7 +155,24 @@ async def create_submission(request: Request) -> Response:
         if department == principal.department_id:
             _warm(db, store, department, form)
         with db.session() as session:
-            return _submit(session, runtime, store, principal, (department, form, answers), client_id)
+            try:
+                result = _submit(session, runtime, store, principal, (department, form, answers), client_id)
+            except ApiError as exc:
+                if exc.status == 403:  # another department's form: refused, and audited
+                    deny(
+                        db, session, request, record_type="department", record_id=department, reason=exc.code
+                    )
+                raise
+            if result.ok and not result.duplicate:
+                record(
+                    session,
+                    actor=principal.user_id,
+                    action="create",
+                    record_type="submission",
+                    record_id=result.submission_id,
+                    detail=request_detail(request, form=f"{department}/{form}"),
+                )
+            return result
 
     result = await run_in_threadpool(work)
     if not result.ok:
@@ -325,9 +343,14 @@ async def get_submission(request: Request) -> Response:
     def load() -> dict[str, Any] | None:
         with db.session(write=False) as session:
             row = session.get(Submission, ident) if len(ident) <= 36 else None
-            if row is None or not _may_read(principal, row):
+            if row is None:
                 return None
-            return submission_detail(session, store, row)
+            if not _may_read(principal, row):
+                deny(db, session, request, record_type="submission", record_id=row.id, reason="not_permitted")
+                return None
+            detail = submission_detail(session, store, row)
+        record_now(db, request, action="view", record_type="submission", record_id=ident)
+        return detail
 
     found = await run_in_threadpool(load)
     if found is None:

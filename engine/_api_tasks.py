@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from engine._api_common import ApiError, api_user, body_field, endpoint, read_json, storage
 from engine._api_forms import definition_json
 from engine._api_submissions import answer_errors
+from engine._audit import deny, record, record_now, request_detail, task_target
 from engine._definitions import DefinitionStore
 from engine._executor import Runtime
 from engine._incidents import NotFound, TaskConflict, TaskForbidden
@@ -60,9 +61,13 @@ def _submission_of(session: Session, task: Task) -> Submission | None:
     return session.get(Submission, instance.submission_id)
 
 
-def _visible_task(session: Session, principal: Principal, task_id: str) -> Task:
+def _visible_task(session: Session, principal: Principal, task_id: str, request: Request) -> Task:
     task = session.get(Task, task_id) if len(task_id) <= 36 else None
-    if task is None or not principal.has_role(task.role, task.department_id):
+    if task is None:
+        raise ApiError(404, "not_found", "There is no task with that id in your inbox.")
+    if not principal.has_role(task.role, task.department_id):
+        db = storage(request)[0]
+        deny(db, session, request, record_type="task", record_id=task.id, reason="role_not_held")
         raise ApiError(404, "not_found", "There is no task with that id in your inbox.")
     return task
 
@@ -95,7 +100,8 @@ async def get_task(request: Request) -> Response:
 
     def load() -> dict[str, Any]:
         with db.session(write=False) as session:
-            task = _visible_task(session, principal, task_id)
+            task = _visible_task(session, principal, task_id, request)
+            target = task_target(session, task)
             submission = _submission_of(session, task)
             body = _summary(task, store, principal, submission)
             form = store.form(task.form_definition_id)
@@ -103,7 +109,8 @@ async def get_task(request: Request) -> Response:
             body["form"]["schema"] = form.json_schema()
             body["case"] = submission.answers if submission is not None else None
             body["result"] = task.result
-            return body
+        record_now(db, request, action="view", **target)  # the case's answers were read
+        return body
 
     return JSONResponse(await run_in_threadpool(load), headers=_NO_STORE)
 
@@ -115,13 +122,24 @@ def _act(
 ) -> dict[str, Any]:
     db, runtime, store = storage(request)
     task_id = str(request.path_params["id"])
+    seen = request_detail(request)
     try:
         with db.session() as session:
-            task = _visible_task(session, principal, task_id)
+            task = _visible_task(session, principal, task_id, request)
             action(session, runtime, task)
+            # The inner functions below are named after their audit action.
+            record(
+                session,
+                actor=principal.user_id,
+                action=action.__name__,
+                record_type="task",
+                record_id=task_id,
+                detail=seen,
+            )
     except NotFound:
         raise ApiError(404, "not_found", "There is no task with that id in your inbox.") from None
     except TaskForbidden as exc:
+        record_now(db, request, action="denied", record_type="task", record_id=task_id, reason=str(exc))
         raise ApiError(403, "forbidden", str(exc)) from None
     except TaskConflict as exc:
         raise ApiError(409, "task_conflict", f"You cannot do that now: {exc}.") from None

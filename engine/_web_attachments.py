@@ -30,6 +30,7 @@ from starlette.types import Message
 from engine._api_common import ApiError, api_user, endpoint, read_capped, storage
 from engine._api_forms import load_form
 from engine._attachments import AttachmentRejected
+from engine._audit import deny, record_now
 from engine._principal import Principal, require_user
 from engine._tables import Attachment, Instance, Submission, Task
 from forms import Form
@@ -217,9 +218,15 @@ async def download(request: Request, principal: Principal) -> Response:
     def find() -> tuple[str, str] | None:
         with db.session(write=False) as session:
             row = ctx.attachments.row(session, sha)
-            if row is None or not may_read(session, principal, row):
+            if row is None:
                 return None
-            return row.content_type, row.filename or "download"
+            if not may_read(session, principal, row):
+                deny(db, session, request, record_type="attachment", record_id=sha, reason="not_permitted")
+                return None
+            found = row.content_type, row.filename or "download"
+            submission = row.submission_id
+        record_now(db, request, action="view", record_type="attachment", record_id=sha, submission=submission)
+        return found
 
     found = await run_in_threadpool(find)
     if found is None:

@@ -36,8 +36,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from engine._audit import record, record_now, request_detail
 from engine._database import Database
-from engine._principal import COOKIE, CSRF_FIELD, check_csrf
+from engine._principal import COOKIE, CSRF_FIELD, Principal, check_csrf
 from engine._tables import LoginAttempt, utcnow
 from engine._users import SESSION_MAX, NewSession, check_password, close_session, hash_secret, open_session
 from engine._web_common import context_of, page, principal_of
@@ -306,10 +307,12 @@ async def login(request: Request) -> Response:
         unit = "minute" if minutes == 1 else "minutes"
         errors = [("#f-username", f"Too many attempts to sign in. Wait {minutes} {unit}, then try again")]
         headers = {"Retry-After": str(gate.retry_after)}
+        refused = {"username": username[:120], "reason": "rate_limited"}
+        await run_in_threadpool(record_now, db, request, action="login_failed", record_type="user", **refused)
         return again(status=429, errors=errors, headers=headers)
-    agent = request.headers.get("user-agent")
     old = request.cookies.get(COOKIE)
-    opened = await run_in_threadpool(_sign_in, db, gate.attempt_id, username, password, ip, agent, old)
+    seen = request_detail(request, ip=ip)
+    opened = await run_in_threadpool(_sign_in, db, gate.attempt_id, username, password, seen, old)
     if opened is None:
         return again(status=400, errors=[("#f-username", BAD_CREDENTIALS)])
     if old:
@@ -329,17 +332,23 @@ async def login(request: Request) -> Response:
 
 
 def _sign_in(
-    db: Database, attempt_id: int, username: str, password: str, ip: str, agent: str | None, old: str | None
+    db: Database, attempt_id: int, username: str, password: str, seen: dict[str, str], old: str | None
 ) -> NewSession | None:
-    """Check the password; on success mark the attempt, close any old session, open a new one."""
+    """Check the password; on success mark the attempt, close any old session, open a new one.
+
+    Either way the attempt is audited in the same transaction (``seen``: where it came from).
+    """
     with db.session() as session:
         user = check_password(session, username, password)
         if user is None:
+            tried = seen | {"username": username[:120]}
+            record(session, actor=None, action="login_failed", record_type="user", detail=tried)
             return None
         LoginLimiter.succeeded(session, attempt_id)
         if old:
             close_session(session, old)
-        return open_session(session, user, ip=ip, user_agent=agent)
+        record(session, actor=user.id, action="login", record_type="user", record_id=user.id, detail=seen)
+        return open_session(session, user, ip=seen.get("ip"), user_agent=seen.get("user_agent"))
 
 
 def _forget(request: Request, token: str) -> None:
@@ -355,16 +364,18 @@ async def logout(request: Request) -> Response:
     check_csrf(request, _text(form, CSRF_FIELD))
     token = request.cookies.get(COOKIE)
     if token:
-        await run_in_threadpool(_close, db, token)
+        await run_in_threadpool(_close, db, token, request_detail(request), principal_of(request))
         _forget(request, token)
     response = RedirectResponse("/login?signed_out=1", status_code=303, headers={"Cache-Control": "no-store"})
     response.delete_cookie(COOKIE, path="/", secure=_https(request), httponly=True, samesite="lax")
     return response
 
 
-def _close(db: Database, token: str) -> None:
+def _close(db: Database, token: str, seen: dict[str, str], principal: Principal | None) -> None:
     with db.session() as session:
         close_session(session, token)
+        who = principal.user_id if principal else None
+        record(session, actor=who, action="logout", record_type="user", record_id=who, detail=seen)
 
 
 def routes() -> list[BaseRoute]:

@@ -22,6 +22,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from engine import _web_fill_submit
+from engine._audit import record_now
 from engine._definitions import DefinitionNotFound
 from engine._drafts import FormData, apply_defaults, fill_minimum
 from engine._principal import require_user
@@ -122,10 +123,12 @@ async def start(request: Request) -> Response:
     user = require_user(request)
     await posted_csrf(request)
     department, name = request.path_params["department"], request.path_params["form"]
-    if department != user.department_id:
-        raise HTTPException(403, "You can only fill in your own department's forms.")
     ctx = context_of(request)
     db, runtime = ctx.require_storage()
+    if department != user.department_id:
+        refused = {"record_id": f"{department}/{name}", "reason": "other_department"}
+        await run_in_threadpool(record_now, db, request, action="denied", record_type="form", **refused)
+        raise HTTPException(403, "You can only fill in your own department's forms.")
 
     def work() -> str:
         with db.session() as session:
@@ -158,7 +161,7 @@ def resume(request: Request) -> Response:
     user = require_user(request)
     db, runtime = context_of(request).require_storage()
     with db.session(write=False) as session:
-        draft = own_draft(session, request.path_params["draft"], user)
+        draft = own_draft(session, request.path_params["draft"], user, request=request)
     form = form_of(runtime.store, draft)
     pages = evaluate(form, draft_answers(form, draft.answers or {}), now=runtime.clock()).pages()
     ids = [p.id for p in pages]
@@ -174,7 +177,7 @@ def show_page(request: Request) -> Response:
     user = require_user(request)
     db, runtime = context_of(request).require_storage()
     with db.session(write=False) as session:
-        draft = own_draft(session, request.path_params["draft"], user)
+        draft = own_draft(session, request.path_params["draft"], user, request=request)
     form = form_of(runtime.store, draft)
     the_page = page_of(form, request.path_params["page"])
     now = runtime.clock()
@@ -191,7 +194,7 @@ def show_page(request: Request) -> Response:
     unchanged = raw == draft.answers
     if first_time or not unchanged:
         with db.session() as session:
-            row = own_draft(session, draft.id, user, lock=True)
+            row = own_draft(session, draft.id, user, request=request, lock=True)
             if row.updated_at == draft.updated_at:  # unless a post saved it in the meantime
                 row.answers = raw
                 state.save(row, now)
@@ -245,7 +248,7 @@ async def delete_draft(request: Request) -> Response:
 
     def work() -> None:
         with db.session() as session:
-            draft = own_draft(session, request.path_params["draft"], user)
+            draft = own_draft(session, request.path_params["draft"], user, request=request)
             session.execute(delete(Draft).where(Draft.id == draft.id))
 
     await run_in_threadpool(work)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from engine._audit import deny
 from engine._definitions import DefinitionNotFound, DefinitionStore
 from engine._drafts import to_answers
 from engine._principal import Principal, check_csrf
@@ -43,8 +44,13 @@ STATUS_LABELS = {
 _DRAFT_ID_LENGTH = 36
 
 
-def own_draft(session: Session, draft_id: str, principal: Principal, *, lock: bool = False) -> Draft:
-    """The draft ``draft_id`` of the signed-in user; 404 when there is none of theirs."""
+def own_draft(
+    session: Session, draft_id: str, principal: Principal, *, request: Request, lock: bool = False
+) -> Draft:
+    """The draft ``draft_id`` of the signed-in user; 404 when there is none of theirs.
+
+    Asking for someone else's draft gets the same 404, and is audited (``request`` says who).
+    """
     if len(draft_id) > _DRAFT_ID_LENGTH:
         raise HTTPException(404, "There is no such draft.")
     query = select(Draft).where(Draft.id == draft_id, Draft.user_id == principal.user_id)
@@ -52,6 +58,9 @@ def own_draft(session: Session, draft_id: str, principal: Principal, *, lock: bo
         query = query.with_for_update()
     draft = session.scalars(query).first()
     if draft is None:
+        if session.get(Draft, draft_id) is not None:  # it exists: another officer's
+            db = request.app.state.waypost.db
+            deny(db, session, request, record_type="draft", record_id=draft_id, reason="not_owner")
         raise HTTPException(404, "There is no such draft. It may have been submitted or deleted.")
     return draft
 

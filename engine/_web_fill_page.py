@@ -57,7 +57,7 @@ def save_page(request: Request, user: Principal, post: PagePost) -> Response:
     ctx = context_of(request)
     db, runtime = ctx.require_storage()
     with db.session() as session:
-        draft = own_draft(session, post.draft_id, user, lock=True)
+        draft = own_draft(session, post.draft_id, user, request=request, lock=True)
         form = form_of(runtime.store, draft)
         the_page = page_of(form, post.page_id)
         now = runtime.clock()

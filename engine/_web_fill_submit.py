@@ -19,6 +19,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from engine._attachments import link_attachments
+from engine._audit import deny, record, record_now, request_detail
 from engine._incidents import SubmissionConflict
 from engine._principal import require_user
 from engine._tables import CaseValue, Definition, Draft, Instance, InstanceEvent, Submission
@@ -39,7 +40,7 @@ def check(request: Request) -> Response:
     user = require_user(request)
     db, runtime = context_of(request).require_storage()
     with db.session(write=False) as session:
-        draft = own_draft(session, request.path_params["draft"], user)
+        draft = own_draft(session, request.path_params["draft"], user, request=request)
     form = form_of(runtime.store, draft)
     raw = draft.answers or {}
     now = runtime.clock()
@@ -70,6 +71,7 @@ async def submit(request: Request) -> Response:
     await posted_csrf(request)
     db, runtime = context_of(request).require_storage()
     draft_id = request.path_params["draft"][:_ID_LENGTH]
+    seen = request_detail(request)
 
     def work() -> str:
         with db.session() as session:
@@ -77,7 +79,7 @@ async def submit(request: Request) -> Response:
             if earlier is not None:
                 return f"/submissions/{earlier}"
             try:
-                draft = own_draft(session, draft_id, user, lock=True)
+                draft = own_draft(session, draft_id, user, request=request, lock=True)
             except HTTPException:
                 # A double tap on PostgreSQL: the other request submitted and deleted the draft
                 # while this one waited for its lock.
@@ -110,6 +112,14 @@ async def submit(request: Request) -> Response:
             stored = session.get(Submission, result.submission_id)
             if stored is not None and not result.duplicate:
                 link_attachments(session, stored)  # the files now belong to the submission
+                record(
+                    session,
+                    actor=user.user_id,
+                    action="create",
+                    record_type="submission",
+                    record_id=stored.id,
+                    detail=seen,
+                )
             session.execute(delete(Draft).where(Draft.id == draft.id))
             return f"/submissions/{result.submission_id}"
 
@@ -133,6 +143,8 @@ def submission(request: Request) -> Response:
         if found is None or not (
             found.submitted_by == user.user_id or user.has_role("supervisor", found.department_id)
         ):
+            if found is not None:
+                deny(db, session, request, record_type="submission", record_id=sub_id, reason="not_permitted")
             raise HTTPException(404, "There is no such submission.")
         instances = session.scalars(
             select(Instance).where(Instance.submission_id == found.id).order_by(Instance.created_at)
@@ -142,6 +154,7 @@ def submission(request: Request) -> Response:
             select(InstanceEvent).where(InstanceEvent.instance_id.in_(ids)).order_by(InstanceEvent.id)
         ).all()
         values = session.scalars(select(CaseValue).where(CaseValue.instance_id.in_(ids))).all()
+    record_now(db, request, action="view", record_type="submission", record_id=found.id)
     roles: dict[str, str] = {}
     for instance in instances:
         department = runtime.store.department(instance.definition_id)
@@ -184,6 +197,14 @@ def form_json(request: Request) -> Response:
     db, runtime = context_of(request).require_storage()
     department, name = request.path_params["department"], request.path_params["form"]
     if department != user.department_id and not user.roles_in(department):
+        record_now(
+            db,
+            request,
+            action="denied",
+            record_type="form",
+            record_id=f"{department}/{name}",
+            reason="other_department",
+        )
         raise HTTPException(403, "This form belongs to another department.")
     text = request.path_params["definition"]
     if not text.isdigit() or len(text) > 18:

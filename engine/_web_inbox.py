@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from engine._audit import record, record_now, request_detail, task_target
 from engine._database import Database
 from engine._executor import Runtime
 from engine._incidents import NotFound, TaskConflict, TaskForbidden
@@ -68,10 +69,14 @@ async def inbox(request: Request) -> Response:
     )
 
 
-def _read_view(db: Database, runtime: Runtime, principal: Principal, task_id: str) -> TaskView:
+def _read_view(
+    db: Database, runtime: Runtime, principal: Principal, task_id: str, request: Request
+) -> TaskView:
     with db.session(write=False) as session:
-        task = load_task(session, principal, task_id)
-        return task_view(session, runtime, principal, task)
+        task = load_task(session, principal, task_id, db, request)
+        view, target = task_view(session, runtime, principal, task), task_target(session, task)
+    record_now(db, request, action="view", **target)  # showing the case is consulting it
+    return view
 
 
 def _render_task(
@@ -113,7 +118,9 @@ async def show(request: Request) -> Response:
     """``GET /tasks/{id}``: the case and, when the user holds the claim, the task form."""
     principal = require_user(request)
     db, runtime = context_of(request).require_storage()
-    view = await run_in_threadpool(_read_view, db, runtime, principal, request.path_params["task_id"])
+    view = await run_in_threadpool(
+        _read_view, db, runtime, principal, request.path_params["task_id"], request
+    )
     return _render_task(request, view)
 
 
@@ -174,20 +181,32 @@ async def _act(request: Request, action: str) -> Response:
     db, runtime = context_of(request).require_storage()
     task_id = request.path_params["task_id"]
     await _posted(request)
+    seen = request_detail(request)
 
     def work() -> None:
         with db.session() as session:
-            load_task(session, principal, task_id)
+            load_task(session, principal, task_id, db, request)
             if action == "claim":
                 runtime.claim_task(session, task_id, principal.user_id)
             else:
                 runtime.release_task(session, task_id, principal.user_id)
+            record(
+                session,
+                actor=principal.user_id,
+                action=action,
+                record_type="task",
+                record_id=task_id,
+                detail=seen,
+            )
 
     try:
         await run_in_threadpool(work)
     except TaskConflict as exc:
         return await _conflict(request, exc, task_id)
     except TaskForbidden as exc:
+        await run_in_threadpool(
+            record_now, db, request, action="denied", record_type="task", record_id=task_id, reason=str(exc)
+        )
         raise HTTPException(403, "You do not hold the role this task is for.") from exc
     except NotFound as exc:
         raise HTTPException(404, NOT_FOUND) from exc
@@ -213,10 +232,11 @@ async def complete(request: Request) -> Response:
     db, runtime = ctx.require_storage()
     task_id = request.path_params["task_id"]
     post = await _posted(request, files=True)
+    seen = request_detail(request)
 
     def work() -> tuple[TaskView | None, dict[str, Any], tuple[AnswerError, ...]]:
         with db.session() as session:
-            task: Task = load_task(session, principal, task_id)
+            task: Task = load_task(session, principal, task_id, db, request)
             task_form = runtime.store.form(task.form_definition_id)
             now = runtime.clock()
             try:
@@ -231,6 +251,14 @@ async def complete(request: Request) -> Response:
                 return task_view(session, runtime, principal, task), raw, (*refused, *others)
             result = runtime.complete_task(session, task_id, principal.user_id, answers, coerce=True)
             if result.ok:
+                record(
+                    session,
+                    actor=principal.user_id,
+                    action="complete",
+                    record_type="task",
+                    record_id=task_id,
+                    detail=seen,
+                )
                 return None, raw, ()
             return task_view(session, runtime, principal, task), raw, result.blocking
 

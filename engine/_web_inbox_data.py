@@ -16,7 +16,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
+from starlette.requests import HTTPConnection
 
+from engine._audit import deny
 from engine._definitions import DefinitionStore
 from engine._executor import Runtime
 from engine._principal import Principal
@@ -126,13 +128,18 @@ def inbox_rows(session: Session, runtime: Runtime, principal: Principal) -> list
     return [_row(t, runtime.store, principal, names, depts, now) for t in tasks]
 
 
-def load_task(session: Session, principal: Principal, task_id: str) -> Task:
+def load_task(session: Session, principal: Principal, task_id: str, db: Any, request: HTTPConnection) -> Task:
     """The task ``task_id`` if ``principal`` may see it: 404 without any role in its department
-    (or when there is no such task), 403 without its role."""
+    (or when there is no such task), 403 without its role. A refusal of a task that exists is
+    audited (``db`` is the Database)."""
     task = session.get(Task, task_id) if len(task_id) <= 36 else None
-    if task is None or not principal.roles_in(task.department_id):
+    if task is None:
+        raise HTTPException(404, NOT_FOUND)
+    if not principal.roles_in(task.department_id):
+        deny(db, session, request, record_type="task", record_id=task.id, reason="other_department")
         raise HTTPException(404, NOT_FOUND)
     if task.role not in principal.roles_in(task.department_id):
+        deny(db, session, request, record_type="task", record_id=task.id, reason="role_not_held")
         raise HTTPException(403, f"This task is for the {task.role} role, which you do not hold.")
     return task
 

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from importlib import metadata
 from typing import TextIO
 
-from engine import _cli_db, _cli_diagram, _cli_runtime, _cli_serve, _cli_user
+from engine import _cli_audit, _cli_db, _cli_diagram, _cli_runtime, _cli_serve, _cli_user
 from engine._cli_check import EXIT_INVALID, EXIT_USAGE, run_check, run_schema
 
 EXIT_INTERNAL = 3
@@ -132,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     _cli_serve.register(commands)
     _cli_runtime.register(commands)
     _cli_user.register(commands)
+    _cli_audit.register(commands)
     return parser
 
 
