@@ -31,7 +31,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from engine import _api, _web_attachments, _web_auth, _web_fill, _web_inbox
+from engine import _api, _web_attachments, _web_auth, _web_fill, _web_inbox, _web_statement
 from engine import _web_pages as pages
 from engine._attachments import AttachmentStore
 from engine._database import Database
@@ -306,6 +306,7 @@ def create_app(config: WebConfig, *, registry: PluginRegistry | None = None) -> 
         *_web_fill.routes(),
         *_web_inbox.routes(),
         *_web_attachments.routes(),
+        *_web_statement.routes(),
         Mount("/api/v1", routes=_api.routes(), name="api"),
     ]
     app = Starlette(
