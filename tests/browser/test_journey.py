@@ -8,11 +8,15 @@ on the signature pad, the check-answers page, submit, and the reference on the c
 
 from __future__ import annotations
 
+import hashlib
 import re
+import shutil
 import struct
+import subprocess
 import time
 import zlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, FilePayload, Page, expect
@@ -84,18 +88,19 @@ def no_js_page(browser: Browser, server: LiveServer) -> Iterator[Page]:
     context.close()
 
 
-def picture(name: str) -> FilePayload:
-    """A file for ``set_input_files``: a small PNG called ``name``."""
-    return {"name": name, "mimeType": "image/png", "buffer": png()}
+def picture(name: str, size: int = 8) -> FilePayload:
+    """A file for ``set_input_files``: a small PNG called ``name`` (``size`` pixels square, so
+    two pictures of different sizes are different evidence with different hashes)."""
+    return {"name": name, "mimeType": "image/png", "buffer": png(size, size)}
 
 
 @pytest.mark.parametrize("js", [True, False], ids=["javascript", "no-javascript"])
 def test_an_officer_takes_a_witness_statement(
-    server: LiveServer, request: pytest.FixtureRequest, page: Page, js: bool
+    server: LiveServer, request: pytest.FixtureRequest, page: Page, js: bool, tmp_path: Path
 ) -> None:
-    """Sign in, seven pages with a repeat, a photo, an error summary and three signatures, check,
-    submit, and the reference on the confirmation page. Without JavaScript the same form is
-    completed: every page posts to the server, files go with the page."""
+    """Sign in, seven pages with a repeat, two photos, an error summary and three signatures, check,
+    submit, the reference on the confirmation page, and the statement PDF listing both photos'
+    SHA-256. Without JavaScript the same form is completed: every page posts, files go with it."""
     if not js:
         page = request.getfixturevalue("no_js_page")
     log_in(page, "pc.smith")
@@ -137,9 +142,9 @@ def test_an_officer_takes_a_witness_statement(
     fill(page, {"exhibits.0.exhibit_ref": "SP/1", "exhibits.0.exhibit_description": "CCTV still"})
     choose(page, "exhibits.0.exhibit_type", "photo")
     photo = page.locator("input[type=file][name='exhibits.0.exhibit_photos']")
-    photo.set_input_files(picture("exhibit.png"))
-    if js:  # uploaded at once, with progress; without JavaScript it goes with the page
-        expect(page.locator("input[name='exhibits.0.exhibit_photos.attachment']")).to_have_count(1)
+    photo.set_input_files([picture("exhibit.png"), picture("exhibit-2.png", 12)])
+    if js:  # uploaded at once, with progress; without JavaScript they go with the page
+        expect(page.locator("input[name='exhibits.0.exhibit_photos.attachment']")).to_have_count(2)
     next_page(page)
 
     expect(page).to_have_url(re.compile(r"/pages/declaration$"))
@@ -183,11 +188,26 @@ def test_an_officer_takes_a_witness_statement(
         assert stored.form_name == "witness_statement"
         assert stored.answers["occupation"] == "Shop manager"
         assert stored.answers["exhibits"][0]["exhibit_ref"] == "SP/1"
-        photo_sha = stored.answers["exhibits"][0]["exhibit_photos"][0]["sha256"]
+        photo_shas = [p["sha256"] for p in stored.answers["exhibits"][0]["exhibit_photos"]]
         assert stored.answers["witness_signature"]["content_type"] == "image/png"
-        assert session.get(Attachment, photo_sha) is not None
+        assert all(session.get(Attachment, sha) is not None for sha in photo_shas)
         reference = stored.reference
     expect(page.locator("main")).to_contain_text(reference)
+    # The statement document lists each exhibit photo's SHA-256, which is the stored bytes' hash.
+    assert len(set(photo_shas)) == 2
+    assert {hashlib.sha256(server.ctx.attachments.open(sha)).hexdigest() for sha in photo_shas} == set(
+        photo_shas
+    )
+    page.get_by_role("link", name=re.compile("statement document", re.IGNORECASE)).wait_for()
+    document = page.request.get(f"{server.url}/submissions/{submission_id}/statement.pdf")
+    assert document.status == 200
+    assert document.body().startswith(b"%PDF")
+    pdf = tmp_path / "statement.pdf"
+    pdf.write_bytes(document.body())
+    pdftotext = shutil.which("pdftotext") or "/usr/bin/pdftotext"  # poppler-utils, installed by .ci/run
+    done = subprocess.run([pdftotext, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True)
+    for sha in photo_shas:
+        assert sha in done.stdout
 
 
 def test_a_sergeant_claims_and_completes_a_review(server: LiveServer, page: Page) -> None:
