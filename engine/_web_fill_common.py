@@ -20,7 +20,7 @@ from engine._audit import deny
 from engine._definitions import DefinitionNotFound, DefinitionStore
 from engine._drafts import to_answers
 from engine._principal import Principal, check_csrf
-from engine._tables import Draft, Instance
+from engine._tables import Draft, Instance, Submission
 from forms import Form, Item, Page
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "own_draft",
     "posted_csrf",
     "status_of",
+    "visible_submission",
 ]
 
 #: How an officer sees a workflow instance's state.
@@ -63,6 +64,23 @@ def own_draft(
             deny(db, session, request, record_type="draft", record_id=draft_id, reason="not_owner")
         raise HTTPException(404, "There is no such draft. It may have been submitted or deleted.")
     return draft
+
+
+def visible_submission(
+    session: Session, submission_id: str, principal: Principal, *, request: Request
+) -> Submission:
+    """The submission ``submission_id`` if the signed-in user may see it: its submitter, or a
+    supervisor of its department. Otherwise 404 (whether or not it exists), and an attempt on one
+    that exists is audited. The one rule for the submission page and its documents."""
+    found = session.get(Submission, submission_id[:_DRAFT_ID_LENGTH])
+    if found is not None and (
+        found.submitted_by == principal.user_id or principal.has_role("supervisor", found.department_id)
+    ):
+        return found
+    if found is not None:
+        db = request.app.state.waypost.db
+        deny(db, session, request, record_type="submission", record_id=found.id, reason="not_permitted")
+    raise HTTPException(404, "There is no such submission.")
 
 
 def form_of(store: DefinitionStore, draft: Draft) -> Form:

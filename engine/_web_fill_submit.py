@@ -19,12 +19,20 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from engine._attachments import link_attachments
-from engine._audit import deny, record, record_now, request_detail
+from engine._audit import record, record_now, request_detail
 from engine._incidents import SubmissionConflict
 from engine._principal import require_user
 from engine._tables import CaseValue, Definition, Draft, Instance, InstanceEvent, Submission
 from engine._web_common import context_of, page
-from engine._web_fill_common import DraftState, draft_answers, form_of, own_draft, posted_csrf, status_of
+from engine._web_fill_common import (
+    DraftState,
+    draft_answers,
+    form_of,
+    own_draft,
+    posted_csrf,
+    status_of,
+    visible_submission,
+)
 from engine._web_fill_summary import format_when, humanise, summary_sections, timeline
 from engine._web_fill_view import dom_id
 from forms import evaluate
@@ -137,15 +145,8 @@ def submission(request: Request) -> Response:
     """GET ``/submissions/{id}``: the reference, the status and the workflow's timeline."""
     user = require_user(request)
     db, runtime = context_of(request).require_storage()
-    sub_id = request.path_params["submission"][:_ID_LENGTH]
     with db.session(write=False) as session:
-        found = session.get(Submission, sub_id)
-        if found is None or not (
-            found.submitted_by == user.user_id or user.has_role("supervisor", found.department_id)
-        ):
-            if found is not None:
-                deny(db, session, request, record_type="submission", record_id=sub_id, reason="not_permitted")
-            raise HTTPException(404, "There is no such submission.")
+        found = visible_submission(session, request.path_params["submission"], user, request=request)
         instances = session.scalars(
             select(Instance).where(Instance.submission_id == found.id).order_by(Instance.created_at)
         ).all()

@@ -16,15 +16,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from engine._audit import deny, record_now
+from engine._audit import record_now
 from engine._principal import require_user
 from engine._statement_pdf import render_statement
-from engine._tables import Submission
 from engine._web_common import context_of
+from engine._web_fill_common import visible_submission
 
 __all__ = ["routes"]
-
-_ID_LENGTH = 36
 
 
 def statement_pdf(request: Request) -> Response:
@@ -32,15 +30,9 @@ def statement_pdf(request: Request) -> Response:
     user = require_user(request)
     ctx = context_of(request)
     db, runtime = ctx.require_storage()
-    sub_id = request.path_params["submission"][:_ID_LENGTH]
     with db.session(write=False) as session:
-        found = session.get(Submission, sub_id)
-        if found is None or not (
-            found.submitted_by == user.user_id or user.has_role("supervisor", found.department_id)
-        ):
-            if found is not None:
-                deny(db, session, request, record_type="submission", record_id=sub_id, reason="not_permitted")
-            raise HTTPException(404, "There is no such submission.")
+        found = visible_submission(session, request.path_params["submission"], user, request=request)
+        sub_id = found.id
         answers, received_at, definition_id = dict(found.answers), found.received_at, found.definition_id
         reference = found.reference
     form = runtime.store.form(definition_id)
