@@ -239,7 +239,46 @@ async def _server_error(request: Request, exc: Exception) -> Response:
 
 
 async def _healthz(request: Request) -> Response:
+    """Liveness: the process answers (a load balancer restarts it when this stops)."""
     return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
+
+
+def _readiness(ctx: WebContext) -> dict[str, str]:
+    checks: dict[str, str] = {}
+    if ctx.db is None:
+        checks["database"] = "none: this server shows the author preview only"
+    else:
+        try:
+            current, head = ctx.db.current_revision(), ctx.db.head_revision()
+        except Exception as exc:  # unreachable server, bad credentials: the reason, not a traceback
+            checks["database"] = f"unreachable: {type(exc).__name__}"
+        else:
+            checks["database"] = "ok"
+            checks["migrations"] = "ok" if current == head else f"at {current}, newest is {head}"
+    force = ctx.preview.state()
+    working = [key for key, d in force.departments.items() if d.compiled is not None]
+    if force.problem or not working:
+        checks["definitions"] = force.problem or "no department loads"
+    else:
+        checks["definitions"] = "ok" if force.broken == 0 else f"{force.broken} department(s) have problems"
+    return checks
+
+
+async def _readyz(request: Request) -> Response:
+    """Readiness: the database answers, its schema is the newest, and the definitions load.
+
+    503 with the failing checks otherwise, so a load balancer sends officers elsewhere. A
+    department with problems does not make the server unready while another one works: the
+    preview shows the problems, and the others keep serving.
+    """
+    ctx: WebContext = request.app.state.waypost
+    checks = await asyncio.to_thread(_readiness, ctx)
+    failing = {k: v for k, v in checks.items() if v != "ok" and not v.endswith("have problems")}
+    if ctx.db is None:
+        failing.pop("database", None)
+    status = 503 if failing else 200
+    body = {"status": "ready" if status == 200 else "not ready", "checks": checks}
+    return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
 
 
 async def _static(request: Request) -> Response:
@@ -300,6 +339,7 @@ def create_app(config: WebConfig, *, registry: PluginRegistry | None = None) -> 
     ]
     routes: list[BaseRoute] = [
         Route("/healthz", _healthz, name="healthz"),
+        Route("/readyz", _readyz, name="readyz"),
         Route("/static/{name:path}", _static, name="static"),
         Mount("/preview", routes=preview, name="preview"),
         *_web_auth.routes(),
