@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import functools
 import os
+import sqlite3
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -262,12 +264,33 @@ def _sqlite_connect(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        _use_wal(cursor)
+        cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
     finally:
         cursor.close()
+
+
+def _use_wal(cursor: Any) -> None:
+    """Put the database file in WAL mode (it stays so: only a new file needs the change).
+
+    Switching a file to WAL needs it to itself, and SQLite answers "database is locked" at once,
+    without its busy timeout, while another connection is using the file: several processes
+    opening a new database together (servers starting at once) meet exactly that. So the switch
+    is retried, briefly, until the file is free or another connection has made the change.
+    """
+    for attempt in range(60):
+        mode = cursor.execute("PRAGMA journal_mode").fetchone()
+        if mode is not None and str(mode[0]).lower() == "wal":
+            return
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 59:
+                raise
+        time.sleep(min(0.01 * (attempt + 1), 0.5))
 
 
 def _sqlite_begin(connection: Connection) -> None:
