@@ -15,7 +15,8 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from dsl import Diagnostics, Position, YMap, YNode, YScalar, YSeq, did_you_mean, key_name
+from dsl import Diagnostics, Position, YNode, did_you_mean
+from dsl._paths import key_position, locate
 from forms._defschema import built_schema
 from forms._fields import TYPE_NAMES, types_with_key
 
@@ -37,35 +38,6 @@ _YAML_BOOL_HINT = "YAML reads yes, no, on, off, true and false as booleans: put 
 @cache
 def _validator(kind: str) -> Draft202012Validator:
     return Draft202012Validator(built_schema(kind))
-
-
-def _child(node: YNode | None, step: Any) -> tuple[YNode | None, YScalar | None]:
-    if isinstance(node, YMap):
-        for key, value in node.items():
-            if key_name(key) == step:
-                return value, key
-        return None, None
-    if isinstance(node, YSeq) and isinstance(step, int) and 0 <= step < len(node.items):
-        return node.items[step], None
-    return None, None
-
-
-def _locate(root: YNode, path: Sequence[Any]) -> YNode:
-    """The deepest YAML node on ``path`` (keys compared as the canonical JSON spells them)."""
-    node: YNode = root
-    for step in path:
-        child, _ = _child(node, step)
-        if child is None:
-            return node
-        node = child
-    return node
-
-
-def _key_pos(node: YNode, key: str) -> Position:
-    _, key_node = _child(node, key)
-    if key_node is not None:
-        return key_node.pos.span(len(key_node.raw or key))
-    return node.pos
 
 
 def _show(value: Any) -> str:
@@ -152,7 +124,7 @@ def _describe(data: Any, path: Sequence[Any], kind: str) -> str:
 def _diagnose(
     error: ValidationError, path: list[Any], root: YNode, data: Any, kind: str
 ) -> Iterator[tuple[Position, str, str | None]]:
-    node = _locate(root, path)
+    node = locate(root, path)
     key = path[-1] if path and isinstance(path[-1], str) else None
     here = _describe(data, path, kind)
     owner = _describe(data, path[:-1], kind) if key is not None else here
@@ -167,7 +139,7 @@ def _diagnose(
             others = types_with_key(extra)
             if hint is None and others and isinstance(instance.get("type"), str):
                 hint = f"'{extra}' only applies to {', '.join(others)} fields"
-            yield _key_pos(node, extra), f"unknown key '{extra}' in {here}", hint
+            yield key_position(node, extra), f"unknown key '{extra}' in {here}", hint
     elif validator == "required" and isinstance(instance, dict):
         for missing in (k for k in wanted if k not in instance):
             hint = _MISSING_HINTS.get(missing)
@@ -194,7 +166,7 @@ def _diagnose(
         yield node.pos, f"{subject} must be {_expected(error)}, not {_got(instance)}", hint
     elif "propertyNames" in error.absolute_schema_path:
         noun = "role" if key == "roles" else "name"
-        yield _key_pos(node, str(instance)), f"{_show(instance)} is not a valid {noun} id", _ID_HINT
+        yield key_position(node, str(instance)), f"{_show(instance)} is not a valid {noun} id", _ID_HINT
     elif validator == "pattern" and key in ("id", "form", "department"):
         yield node.pos, f"{_show(instance)} is not a valid id", _ID_HINT
     elif validator == "pattern" and key == "choices":

@@ -32,6 +32,7 @@ from dsl import (
     did_you_mean,
 )
 from dsl._functions import FunctionLibrary
+from dsl._paths import get, key_position, value_position
 from dsl._types import ANY, BOOLEAN, DATETIME, TEXT, Kind, RecordType, Scope, Symbol, Type, record
 from forms import Department, Form
 from workflows._durations import format_duration, parse_duration
@@ -39,7 +40,6 @@ from workflows._mapping import DataMapping, MappingCompiler, build_mapping
 from workflows._model import CallSpec, Connection, Route, Step, StepKind, TaskSpec, WaitSpec
 from workflows._plugin_check import InputChecker, config_errors, needs_connection, schema_type
 from workflows._plugin_spec import PluginSpec, RetryPolicy
-from workflows._schema import get, key_position, value_position
 from workflows._steps import StepSource
 
 DEFAULT_TIMEOUT = 60.0

@@ -34,13 +34,14 @@ from dsl import (
     load_yaml,
 )
 from dsl._functions import FunctionLibrary
+from dsl._paths import get
 from dsl._types import ANY, RecordType, Scope, Symbol, Type
 from forms import Department, Form
 from workflows._compile import StepCompiler
 from workflows._graph import check_graph
 from workflows._model import Connection, Step, Workflow
 from workflows._plugin_spec import PluginSpec
-from workflows._schema import check_structure, get
+from workflows._schema import check_structure
 from workflows._steps import StepSource, read_step
 
 ConnectionLike = Connection | Mapping[str, Any]

@@ -20,7 +20,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from importlib import resources
 from typing import Any
 
@@ -30,14 +30,11 @@ from jsonschema.exceptions import ValidationError
 from dsl import (
     Diagnostics,
     Position,
-    YMap,
     YNode,
-    YScalar,
-    YSeq,
     did_you_mean,
-    key_name,
     to_json,
 )
+from dsl._paths import key_position, locate
 from workflows._durations import DURATION_HINT, parse_duration
 
 Path = tuple[str | int, ...]
@@ -55,48 +52,6 @@ _ID_HINT = "use lower case letters, digits and _, starting with a letter"
 
 
 # -- canonical JSON and locating nodes by key text --------------------------------------------
-
-
-def child(node: YNode | None, step: str | int) -> tuple[YNode | None, YScalar | None]:
-    """The value (and key node) at ``step`` of a mapping or list, keys compared by their text."""
-    if isinstance(node, YMap):
-        for key, value in node.items():
-            if key_name(key) == step:
-                return value, key
-        return None, None
-    if isinstance(node, YSeq) and isinstance(step, int) and 0 <= step < len(node.items):
-        return node.items[step], None
-    return None, None
-
-
-def get(node: YNode | None, key: str) -> YNode | None:
-    """The value at ``key`` of a mapping node (by the key's text), or None."""
-    return child(node, key)[0]
-
-
-def locate(root: YNode, path: Sequence[str | int]) -> YNode:
-    """The deepest node on ``path`` (a JSON-style path of keys and indexes)."""
-    node: YNode = root
-    for step in path:
-        found, _ = child(node, step)
-        if found is None:
-            return node
-        node = found
-    return node
-
-
-def key_position(node: YNode, key: str) -> Position:
-    """Where ``key`` of mapping ``node`` was written, spanning the key (the node if absent)."""
-    _, key_node = child(node, key)
-    if key_node is not None:
-        return key_node.pos.span(len(key_node.raw or key))
-    return node.pos
-
-
-def value_position(node: YNode, key: str) -> Position:
-    """Where the value of ``key`` of mapping ``node`` was written (the node if absent)."""
-    found, _ = child(node, key)
-    return found.pos if found is not None else node.pos
 
 
 # -- the schema ---------------------------------------------------------------------------------

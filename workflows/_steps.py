@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dsl import Diagnostics, Position, YMap, YNode, YScalar, YSeq
+from dsl._paths import get, key_position, value_position
 from workflows._graph import GraphNode, Target
 from workflows._model import StepKind
-from workflows._schema import get, key_position, value_position
 
 KIND_KEYS = ("call", "task", "wait", "parallel", "join", "end")
 CALL_KEYS = ("connection", "with", "out", "timeout", "retry")
