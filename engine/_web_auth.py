@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy import ColumnElement, select, text, update
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -140,11 +140,12 @@ class Gate:
 class LoginLimiter:
     """Counts sign-in failures per user name and per address in the database.
 
-    Each attempt is recorded (as a failure) and committed *before* the count, so concurrent
-    attempts in different processes always see each other and never get more than the allowed
-    number of password checks between them. An attempt refused by the limit is removed again:
-    it checked no password, and counting it would keep an officer locked out for as long as
-    someone else keeps trying. ``clock`` gives the time (tests pass a fake one).
+    Each attempt is counted and recorded (as a failure) in one transaction under a lock on the
+    user name and the address, so concurrent attempts in different processes are counted one
+    after another and never get more than the allowed number of password checks between them.
+    An attempt refused by the limit is not recorded: it checked no password, and counting it
+    would keep an officer locked out for as long as someone else keeps trying. ``clock`` gives
+    the time (tests pass a fake one).
     """
 
     def __init__(
@@ -161,29 +162,31 @@ class LoginLimiter:
         self.window = window
 
     def admit(self, db: Database, username: str, ip: str) -> Gate:
-        """Record an attempt; a Gate with its id, or with the seconds to wait when over the limit."""
+        """Record an attempt; a Gate with its id, or with the seconds to wait when over the limit.
+
+        Counting and recording happen in one transaction that holds a lock on the user name and
+        on the address (PostgreSQL advisory locks, always taken in that order; SQLite writers are
+        serialised already), so concurrent attempts are counted one after another: never more
+        than the limit get a password check, and the first ones always do.
+        """
         now = self.clock()
         username, ip = username[:120], ip[:64]
-        with db.session() as session:
-            row = LoginAttempt(username=username, ip=ip, at=now, succeeded=False)
-            session.add(row)
-            session.flush()
-            attempt_id = row.id
         since = now - self.window
+        failed = (LoginAttempt.succeeded.is_(False), LoginAttempt.at > since)
         with db.session() as session:
-            failed = (
-                LoginAttempt.succeeded.is_(False),
-                LoginAttempt.at > since,
-                LoginAttempt.id != attempt_id,
-            )
+            if db.is_postgres:
+                for key in (f"waypost:login:user:{username}", f"waypost:login:ip:{ip}"):
+                    session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
             waits = [
                 self._wait(session, LoginAttempt.username == username, failed, self.per_user, now),
                 self._wait(session, LoginAttempt.ip == ip, failed, self.per_address, now),
             ]
             if max(waits) > 0:
-                session.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt_id))
                 return Gate(None, max(waits))
-        return Gate(attempt_id)
+            row = LoginAttempt(username=username, ip=ip, at=now, succeeded=False)
+            session.add(row)
+            session.flush()
+            return Gate(row.id)
 
     def _wait(
         self,
